@@ -1,0 +1,5 @@
+import sys
+
+from anpr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,93 @@
+"""One TOML file, validated with pydantic. Built-in defaults run the bundled demo with no file at all.
+
+Each section's model lives beside the code it configures (`anpr/<stage>/config.py`); this module only
+assembles them and turns validation errors into messages a technician can act on.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from anpr._config_base import Section
+from anpr.capture.config import CameraConfig
+from anpr.detect.config import DetectorConfig
+from anpr.gps.config import GpsConfig
+from anpr.hotlist.config import HotlistConfig
+from anpr.ocr.config import ReaderConfig
+from anpr.track.config import TrackerConfig
+from anpr.uplink.config import UplinkConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - JetPack 6 ships Python 3.10
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the key, the value and what is allowed."""
+
+
+class AppConfig(Section):
+    device_id: str = Field(
+        default="demo", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="this unit's id in topics and events"
+    )
+    state_dir: str = Field(default="state", description="folder for the outbox, hotlist and other state")
+    log_level: str = Field(
+        default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="DEBUG | INFO | WARNING | ERROR"
+    )
+    cameras: tuple[CameraConfig, ...] = Field(
+        default=(CameraConfig(),), min_length=1, description="one table per camera"
+    )
+    detector: DetectorConfig = DetectorConfig()
+    reader: ReaderConfig = ReaderConfig()
+    tracker: TrackerConfig = TrackerConfig()
+    hotlist: HotlistConfig = HotlistConfig()
+    gps: GpsConfig = GpsConfig()
+    uplink: UplinkConfig = UplinkConfig()
+
+    @model_validator(mode="after")
+    def _unique_camera_ids(self) -> AppConfig:
+        ids = [c.id for c in self.cameras]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"camera ids must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    lines = [f"{source}: {err.error_count()} problem(s) in the config:"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key (value {e['input']!r}); check its spelling against `anpr config show`")
+        else:
+            lines.append(f"  {key} = {e.get('input')!r}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def from_dict(data: dict[str, Any], source: str = "config") -> AppConfig:
+    """Build and validate a config from a dict (what tests and the TOML loader use)."""
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, source)) from None
+
+
+def load(path: str | Path | None) -> AppConfig:
+    """Load a TOML file, or the built-in defaults when `path` is None."""
+    if path is None:
+        return AppConfig()
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{p}: cannot read config file: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    return from_dict(data, str(p))

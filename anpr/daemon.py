@@ -1,0 +1,97 @@
+"""`anpr run`: the long-running service of the car and the gantry.
+
+SIGINT/SIGTERM stop the cameras, drain in-flight frames, end open passages and flush the outbox before
+exit. Under systemd (`Type=notify`) it reports READY once the stages are built, and pings the watchdog
+only while frames actually flow, so a hung camera or inference thread trips `WatchdogSec=`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from anpr.config import AppConfig
+
+log = logging.getLogger(__name__)
+
+STATUS_EVERY_S = 60.0
+
+
+def _notifier() -> Any:
+    try:
+        import sdnotify
+
+        return sdnotify.SystemdNotifier()
+    except Exception:  # not under systemd, or the library is missing: notifications are optional
+        return None
+
+
+def _watchdog(pipeline: Any, stop: threading.Event, notify: Any, max_stall_s: float) -> None:
+    """Ping systemd while frames flow; log health every minute."""
+    last_status = 0.0
+    while not stop.wait(1.0):
+        age = pipeline.health.last_frame_age()
+        if notify is not None and age is not None and age < max_stall_s:
+            notify.notify("WATCHDOG=1")
+        last_status += 1.0
+        if last_status >= STATUS_EVERY_S:
+            last_status = 0.0
+            log.info("health: %s", pipeline.health.snapshot())
+
+
+def run_daemon(cfg: AppConfig) -> int:
+    from anpr.capture.factory import build_source
+    from anpr.pipeline import Pipeline
+    from anpr.stages import StartupError, build_stages
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping cameras and flushing", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+    holder: dict[str, Any] = {}
+
+    def status() -> dict[str, Any]:
+        p = holder.get("pipeline")
+        return p.health.snapshot() if p is not None else {}
+
+    try:
+        stages = build_stages(cfg, with_uplink=True, status_provider=status)
+        sources = [build_source(c) for c in cfg.cameras]
+    except StartupError as err:
+        print(f"anpr run: cannot start: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        log.exception("cannot start")
+        print(f"anpr run: cannot start: {err}", file=sys.stderr)
+        return 2
+    pipeline = Pipeline(sources, stages, device_id=cfg.device_id)
+    holder["pipeline"] = pipeline
+    notify = _notifier()
+    watchdog = threading.Thread(
+        target=_watchdog, args=(pipeline, stop, notify, max(c.read_timeout_s for c in cfg.cameras) * 2), daemon=True
+    )
+    watchdog.start()
+    if notify is not None:
+        notify.notify("READY=1")
+    log.info("anpr running: device %s, %d camera(s)", cfg.device_id, len(sources))
+    try:
+        pipeline.run(stop)
+    finally:
+        stop.set()
+        if notify is not None:
+            notify.notify("STOPPING=1")
+        if stages.sink is not None:
+            stages.sink.close()
+        if stages.position is not None:
+            stages.position.close()
+        log.info("anpr stopped: %s", pipeline.health.snapshot())
+    return 0

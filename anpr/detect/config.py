@@ -1,0 +1,48 @@
+"""Config of the plate detector (`[detector]`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from anpr._config_base import Section
+
+Roi = tuple[float, float, float, float]
+
+
+class DetectorConfig(Section):
+    model: str = Field(default="models/plate-detector.onnx", description="ONNX model file")
+    sha256: str = Field(
+        default="",
+        pattern=r"^([0-9a-f]{64})?$",
+        description="expected sha256 of the model; empty: read it from the sidecar file `<model>.sha256`",
+    )
+    conf_threshold: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum box score")
+    iou_threshold: float = Field(default=0.45, ge=0.0, le=1.0, description="NMS IoU threshold")
+    max_detections: int = Field(default=20, ge=1, le=1000, description="most plates kept per frame")
+    threads: int = Field(default=2, ge=1, le=64, description="onnxruntime intra-op threads")
+    allow_spinning: bool = Field(
+        default=False,
+        description="let onnxruntime threads busy-wait between runs (faster alone, steals CPU from capture/OCR)",
+    )
+    providers: tuple[str, ...] = Field(
+        default=("CPUExecutionProvider",),
+        description="onnxruntime execution providers, in order (e.g. CUDAExecutionProvider on a Jetson)",
+    )
+    roi: dict[str, Roi] = Field(
+        default_factory=dict,
+        description=(
+            "region of interest per camera id: [x1, y1, x2, y2] as fractions (0..1) of the frame; "
+            "the detector sees only that crop (e.g. the gantry lane), boxes come back in frame pixels"
+        ),
+    )
+
+    @field_validator("roi")
+    @classmethod
+    def _check_roi(cls, value: dict[str, Roi]) -> dict[str, Roi]:
+        for cam, (x1, y1, x2, y2) in value.items():
+            if not (0.0 <= x1 < x2 <= 1.0 and 0.0 <= y1 < y2 <= 1.0):
+                raise ValueError(
+                    f"roi for camera {cam!r} must be [x1, y1, x2, y2] fractions with 0 <= x1 < x2 <= 1 "
+                    f"and 0 <= y1 < y2 <= 1, got {[x1, y1, x2, y2]}"
+                )
+        return value

@@ -1,0 +1,82 @@
+"""Turning a passage (and its hotlist match and position) into the `PlateEvent` that leaves the device."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from anpr.types import Fix, HotlistMatch, Image, Passage, PlateEvent
+from anpr.uplink.event import new_event_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPolicy:
+    """What rides along with an event."""
+
+    crop_for_hits: bool = True
+    crop_for_reads: bool = False
+    crop_max_bytes: int = 40_000
+
+
+def encode_crop(crop: Image, max_bytes: int) -> bytes | None:
+    """JPEG-encode a crop under `max_bytes`, lowering quality then size; None if it cannot fit."""
+    if crop.size == 0 or max_bytes <= 0:
+        return None
+    img = crop
+    for _ in range(4):
+        for quality in (85, 70, 50):
+            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok and buf.size <= max_bytes:
+                return bytes(buf.tobytes())
+        h, w = img.shape[:2]
+        if min(h, w) < 16:
+            break
+        img = cv2.resize(img, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    log.warning("crop of %dx%d does not fit in %d bytes; sent without crop", crop.shape[1], crop.shape[0], max_bytes)
+    return None
+
+
+def build_event(
+    passage: Passage,
+    *,
+    device_id: str,
+    match: HotlistMatch | None,
+    fix: Fix | None,
+    model_versions: tuple[tuple[str, str], ...],
+    hotlist_version: int | None,
+    policy: EventPolicy,
+    final: bool,
+) -> PlateEvent | None:
+    """The event for a passage, or None when the passage never produced a valid read."""
+    read = passage.consensus
+    if read is None:
+        return None
+    kind = "hit" if match is not None else "read"
+    want_crop = policy.crop_for_hits if kind == "hit" else policy.crop_for_reads
+    crop = None
+    if want_crop and passage.best_crop is not None:
+        crop = encode_crop(np.ascontiguousarray(passage.best_crop), policy.crop_max_bytes)
+    return PlateEvent(
+        event_id=new_event_id(passage.last_seen),
+        kind=kind,
+        device_id=device_id,
+        camera_id=passage.camera_id,
+        passage_id=passage.passage_id,
+        plate=read.text,
+        confidence=read.confidence,
+        format=read.format,
+        alternatives=read.alternatives,
+        first_seen=passage.first_seen,
+        last_seen=passage.last_seen,
+        fix=fix,
+        match=match,
+        crop_jpeg=crop,
+        model_versions=model_versions,
+        hotlist_version=hotlist_version,
+        final=final,
+    )

@@ -1,0 +1,231 @@
+"""Wires the stages: capture threads → one inference worker → tracker → hotlist → events.
+
+One capture thread per camera feeds a `FrameQueue`; one worker runs detect → read → track on each
+frame (onnxruntime releases the GIL, so capture and inference overlap). Hits are checked as soon as a
+passage's consensus is confident, and alerted before the event is queued for upload; every other
+passage becomes one event when it ends. On stop the worker drains the queue and ends every open
+passage, so nothing seen is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from anpr.events import EventPolicy, build_event
+from anpr.framequeue import FrameQueue
+from anpr.health import Health
+from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
+
+if TYPE_CHECKING:
+    from anpr.capture.base import Source
+    from anpr.detect.base import Detector
+    from anpr.gps.base import Position
+    from anpr.hotlist.base import Matcher
+    from anpr.ocr.base import Reader
+    from anpr.track.tracker import PassageTracker
+    from anpr.uplink.alerts import AlertSink
+    from anpr.uplink.base import EventSink
+
+log = logging.getLogger(__name__)
+
+_LOG_EVERY = 100  # after the first few, log one error in this many (a dead stage must not flood the journal)
+
+
+@dataclass
+class Stages:
+    """The built stages the pipeline runs. Config builds them (`anpr.stages`); tests hand in their own."""
+
+    detector: Detector
+    reader: Reader
+    make_tracker: Callable[[str], PassageTracker]
+    matcher: Matcher | None = None
+    position: Position | None = None
+    sink: EventSink | None = None
+    alerts: AlertSink | None = None
+    on_event: Callable[[PlateEvent], None] | None = None
+    rois: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        stages: Stages,
+        *,
+        device_id: str,
+        policy: EventPolicy | None = None,
+        queue_size: int = 4,
+    ) -> None:
+        if not sources:
+            raise ValueError("a pipeline needs at least one source")
+        self.sources = list(sources)
+        self.stages = stages
+        self.device_id = device_id
+        self.policy = policy or EventPolicy()
+        self.health = Health()
+        self._queue = FrameQueue(queue_size * len(self.sources))
+        self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
+        self._early_hits: dict[str, HotlistMatch] = {}
+        versions = [("detector", stages.detector.version), ("reader", stages.reader.version)]
+        self._model_versions = tuple(versions)
+        self.events_emitted = 0
+
+    # -- capture -------------------------------------------------------------------------------------
+    def _capture(self, source: Source, stop: threading.Event) -> None:
+        try:
+            for frame in source.frames(stop):
+                self.health.frame_in(frame.camera_id)
+                if not self._queue.put(frame, live=source.live, stop=stop):
+                    self.health.dropped(frame.camera_id)
+                if stop.is_set():
+                    break
+        except Exception:  # a source must never take the daemon down; it is logged and counted
+            log.exception("camera %s: capture stopped by an unexpected error", source.camera_id)
+            self.health.error("capture")
+        finally:
+            source.close()
+
+    # -- inference -----------------------------------------------------------------------------------
+    def _guarded(self, stage: str, fn: Callable[[], object]) -> object | None:
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        except Exception as err:
+            n = self.health.error(stage)
+            if n <= 5 or n % _LOG_EVERY == 0:
+                log.error("%s failed (%d so far): %s", stage, n, err, exc_info=n <= 1)
+            return None
+        finally:
+            self.health.stage_time(stage, (time.perf_counter() - t0) * 1000.0)
+
+    def process(self, frame: Frame, queued_mono: float | None = None) -> None:
+        """Run one frame through detect → read → track → hotlist → events."""
+        image = frame.image
+        roi = self.stages.rois.get(frame.camera_id)
+        if roi is not None:
+            x1, y1, x2, y2 = roi
+            image = image[y1:y2, x1:x2]
+        dets = self._guarded("detect", lambda: self.stages.detector.detect(image))
+        detections = list(dets) if isinstance(dets, list) else []
+        if roi is not None:
+            detections = [_shift(d, roi[0], roi[1]) for d in detections]
+        observations = [Observation(frame.seq, frame.captured_at, det, self._read(frame, det)) for det in detections]
+        n_reads = sum(1 for o in observations if o.read is not None)
+        self.health.processed(frame.camera_id, len(detections), n_reads)
+        tracker = self._trackers[frame.camera_id]
+        update = tracker.update(frame.camera_id, frame.seq, frame.captured_at, frame.image, observations)
+        for passage in update.confident:
+            self._early_hit(passage, queued_mono)
+        for passage in update.ended:
+            self._finish(passage, queued_mono)
+
+    def _read(self, frame: Frame, det: Detection) -> PlateRead | None:
+        reader = self.stages.reader
+        read = self._guarded("read", lambda: reader.read(frame.image, det))
+        return read if isinstance(read, PlateRead) else None
+
+    def _match(self, passage: Passage) -> HotlistMatch | None:
+        if self.stages.matcher is None or passage.consensus is None:
+            return None
+        matcher = self.stages.matcher
+        read = passage.consensus
+        result = self._guarded("hotlist", lambda: matcher.match(read))
+        return result if isinstance(result, HotlistMatch) else None
+
+    def _fix(self, passage: Passage) -> Fix | None:
+        if self.stages.position is None:
+            return None
+        position = self.stages.position
+        fix = self._guarded("gps", lambda: position.fix_at(passage.last_seen))
+        return fix if isinstance(fix, Fix) else None
+
+    def _early_hit(self, passage: Passage, queued_mono: float | None) -> None:
+        match = self._match(passage)
+        if match is None or passage.passage_id in self._early_hits:
+            return
+        self._early_hits[passage.passage_id] = match
+        self._emit(passage, match, final=False, queued_mono=queued_mono)
+
+    def _finish(self, passage: Passage, queued_mono: float | None) -> None:
+        early = self._early_hits.pop(passage.passage_id, None)
+        # The final consensus is the better read; but a hit once raised is never silently withdrawn.
+        match = self._match(passage) or early
+        self.health.passage(passage.camera_id, hit=match is not None)
+        alert = match is not None and early is None
+        self._emit(passage, match, final=True, queued_mono=queued_mono if alert else None, alert=alert)
+
+    def _emit(
+        self,
+        passage: Passage,
+        match: HotlistMatch | None,
+        *,
+        final: bool,
+        queued_mono: float | None,
+        alert: bool = True,
+    ) -> None:
+        hotlist_version = self.stages.matcher.version() if self.stages.matcher is not None else None
+        event = build_event(
+            passage,
+            device_id=self.device_id,
+            match=match,
+            fix=self._fix(passage),
+            model_versions=self._model_versions,
+            hotlist_version=hotlist_version,
+            policy=self.policy,
+            final=final,
+        )
+        if event is None:
+            return
+        if event.kind == "hit" and alert and self.stages.alerts is not None:
+            alerts = self.stages.alerts
+            self._guarded("alert", lambda: alerts.alert(event))
+            if queued_mono is not None:
+                self.health.alert_latency((time.monotonic() - queued_mono) * 1000.0)
+        if self.stages.sink is not None:
+            sink = self.stages.sink
+            self._guarded("outbox", lambda: sink.submit(event))
+        if self.stages.on_event is not None:
+            self.stages.on_event(event)
+        self.events_emitted += 1
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def run(self, stop: threading.Event, on_frame: Callable[[Frame], None] | None = None) -> None:
+        """Run until every source ends (replay) or `stop` is set (daemon); then drain and flush."""
+        if self.stages.position is not None:
+            self.stages.position.start()
+        threads = [
+            threading.Thread(target=self._capture, args=(s, stop), name=f"capture-{s.camera_id}", daemon=True)
+            for s in self.sources
+        ]
+        for t in threads:
+            t.start()
+        while True:
+            item = self._queue.get(timeout=0.2)
+            if item is None:
+                if not any(t.is_alive() for t in threads):
+                    break
+                continue
+            frame, queued = item
+            self.process(frame, queued)
+            if on_frame is not None:
+                on_frame(frame)
+        for t in threads:
+            t.join(timeout=5.0)
+        self.flush()
+
+    def flush(self) -> None:
+        """End every open passage so its event is emitted (end of file, or shutdown)."""
+        for tracker in self._trackers.values():
+            for passage in tracker.flush():
+                self._finish(passage, None)
+
+
+def _shift(det: Detection, dx: int, dy: int) -> Detection:
+    x1, y1, x2, y2 = det.box
+    corners = None if det.corners is None else tuple((x + dx, y + dy) for x, y in det.corners)
+    return replace(det, box=(x1 + dx, y1 + dy, x2 + dx, y2 + dy), corners=corners)

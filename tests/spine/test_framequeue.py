@@ -1,0 +1,55 @@
+"""The hand-off queue: replayed frames are never dropped, live frames never block."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from anpr.framequeue import FrameQueue
+from anpr.types import Frame
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _frame(cam: str, seq: int) -> Frame:
+    return Frame(cam, seq, T0, np.zeros((2, 2, 3), np.uint8))
+
+
+def test_live_frames_displace_the_oldest_of_their_camera() -> None:
+    q = FrameQueue(2)
+    assert q.put(_frame("a", 0), live=True)
+    assert q.put(_frame("b", 0), live=True)
+    assert not q.put(_frame("a", 1), live=True)  # full: a/0 goes, b/0 stays
+    got = [q.get(0.01), q.get(0.01)]
+    assert [(f.camera_id, f.seq) for f, _ in got if f] == [("b", 0), ("a", 1)]
+    assert q.get(0.01) is None
+
+
+def test_replay_frames_wait_for_room_and_keep_order() -> None:
+    q = FrameQueue(1)
+    q.put(_frame("a", 0), live=False)
+    done = threading.Event()
+
+    def producer() -> None:
+        for i in range(1, 20):
+            q.put(_frame("a", i), live=False)
+        done.set()
+
+    t = threading.Thread(target=producer)
+    t.start()
+    seqs = []
+    while len(seqs) < 20:
+        item = q.get(1.0)
+        assert item is not None
+        seqs.append(item[0].seq)
+    t.join(2)
+    assert done.is_set()
+    assert seqs == list(range(20))
+
+
+def test_maxsize_is_validated() -> None:
+    with pytest.raises(ValueError, match="maxsize"):
+        FrameQueue(0)
