@@ -12,9 +12,12 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from anpr.config import AppConfig
+
+if TYPE_CHECKING:
+    from anpr.hotlist.store import HotlistStore
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ def _watchdog(pipeline: Any, stop: threading.Event, notify: Any, max_stall_s: fl
 def run_daemon(cfg: AppConfig) -> int:
     from anpr.capture.factory import build_source
     from anpr.pipeline import Pipeline
-    from anpr.stages import StartupError, build_stages
+    from anpr.stages import StartupError, build_stages, event_policy
 
     stop = threading.Event()
 
@@ -73,8 +76,12 @@ def run_daemon(cfg: AppConfig) -> int:
         log.exception("cannot start")
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
         return 2
-    pipeline = Pipeline(sources, stages, device_id=cfg.device_id)
+    from anpr.hotlist.sources import start_sync
+
+    pipeline = Pipeline(sources, stages, device_id=cfg.device_id, policy=event_policy(cfg))
     holder["pipeline"] = pipeline
+    store = cast("HotlistStore", stages.matcher)  # build_stages always backs the matcher with the store
+    syncs = start_sync(cfg.hotlist, store, cfg.device_id)
     notify = _notifier()
     watchdog = threading.Thread(
         target=_watchdog, args=(pipeline, stop, notify, max(c.read_timeout_s for c in cfg.cameras) * 2), daemon=True
@@ -89,6 +96,8 @@ def run_daemon(cfg: AppConfig) -> int:
         stop.set()
         if notify is not None:
             notify.notify("STOPPING=1")
+        for sync in syncs:
+            sync.stop()
         if stages.sink is not None:
             stages.sink.close()
         if stages.position is not None:

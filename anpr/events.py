@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from anpr.types import Fix, HotlistMatch, Image, Passage, PlateEvent
+from anpr.types import EventKind, Fix, HotlistMatch, Image, Passage, PlateEvent
 from anpr.uplink.event import new_event_id
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def encode_crop(crop: Image, max_bytes: int) -> bytes | None:
     """JPEG-encode a crop under `max_bytes`, lowering quality then size; None if it cannot fit."""
     if crop.size == 0 or max_bytes <= 0:
         return None
-    img = crop
+    img: Image = crop
     for _ in range(4):
         for quality in (85, 70, 50):
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -36,7 +36,7 @@ def encode_crop(crop: Image, max_bytes: int) -> bytes | None:
         h, w = img.shape[:2]
         if min(h, w) < 16:
             break
-        img = cv2.resize(img, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+        img = np.asarray(cv2.resize(img, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA), np.uint8)
     log.warning("crop of %dx%d does not fit in %d bytes; sent without crop", crop.shape[1], crop.shape[0], max_bytes)
     return None
 
@@ -56,7 +56,7 @@ def build_event(
     read = passage.consensus
     if read is None:
         return None
-    kind = "hit" if match is not None else "read"
+    kind: EventKind = "hit" if match is not None else "read"
     want_crop = policy.crop_for_hits if kind == "hit" else policy.crop_for_reads
     crop = None
     if want_crop and passage.best_crop is not None:

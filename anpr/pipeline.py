@@ -12,35 +12,40 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from anpr.events import EventPolicy, build_event
 from anpr.framequeue import FrameQueue
 from anpr.health import Health
 from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
+from anpr.uplink.event import new_event_id
 
 if TYPE_CHECKING:
     from anpr.capture.base import Source
     from anpr.detect.base import Detector
     from anpr.gps.base import Position
-    from anpr.hotlist.base import Matcher
+    from anpr.hotlist.base import Matcher, RecheckHit
     from anpr.ocr.base import Reader
     from anpr.track.tracker import PassageTracker
-    from anpr.uplink.alerts import AlertSink
+    from anpr.uplink.base import AlertSink
     from anpr.uplink.base import EventSink
 
 log = logging.getLogger(__name__)
 
 _LOG_EVERY = 100  # after the first few, log one error in this many (a dead stage must not flood the journal)
+_RECENT_EVENTS = 2000  # events kept for hotlist re-checks (the re-check window holds far fewer)
 
 
 @dataclass
 class Stages:
     """The built stages the pipeline runs. Config builds them (`anpr.stages`); tests hand in their own."""
 
-    detector: Detector
+    detectors: dict[str, Detector]
+    """One per camera id (the same model, each wrapped with that camera's region of interest)."""
     reader: Reader
     make_tracker: Callable[[str], PassageTracker]
     matcher: Matcher | None = None
@@ -48,7 +53,6 @@ class Stages:
     sink: EventSink | None = None
     alerts: AlertSink | None = None
     on_event: Callable[[PlateEvent], None] | None = None
-    rois: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -71,9 +75,18 @@ class Pipeline:
         self._queue = FrameQueue(queue_size * len(self.sources))
         self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
         self._early_hits: dict[str, HotlistMatch] = {}
-        versions = [("detector", stages.detector.version), ("reader", stages.reader.version)]
+        missing = [s.camera_id for s in self.sources if s.camera_id not in stages.detectors]
+        if missing:
+            raise ValueError(f"no detector for camera(s) {', '.join(missing)}")
+        detector_version = next(iter(stages.detectors.values())).version
+        versions = [("detector", detector_version), ("reader", stages.reader.version)]
         self._model_versions = tuple(versions)
         self.events_emitted = 0
+        self._dispatch_lock = threading.RLock()
+        self._recent: OrderedDict[str, PlateEvent] = OrderedDict()
+        add_listener = getattr(stages.matcher, "add_recheck_listener", None)
+        if add_listener is not None:
+            add_listener(self._on_recheck)
 
     # -- capture -------------------------------------------------------------------------------------
     def _capture(self, source: Source, stop: threading.Event) -> None:
@@ -105,15 +118,9 @@ class Pipeline:
 
     def process(self, frame: Frame, queued_mono: float | None = None) -> None:
         """Run one frame through detect → read → track → hotlist → events."""
-        image = frame.image
-        roi = self.stages.rois.get(frame.camera_id)
-        if roi is not None:
-            x1, y1, x2, y2 = roi
-            image = image[y1:y2, x1:x2]
-        dets = self._guarded("detect", lambda: self.stages.detector.detect(image))
+        detector = self.stages.detectors[frame.camera_id]
+        dets = self._guarded("detect", lambda: detector.detect(frame.image))
         detections = list(dets) if isinstance(dets, list) else []
-        if roi is not None:
-            detections = [_shift(d, roi[0], roi[1]) for d in detections]
         observations = [Observation(frame.seq, frame.captured_at, det, self._read(frame, det)) for det in detections]
         n_reads = sum(1 for o in observations if o.read is not None)
         self.health.processed(frame.camera_id, len(detections), n_reads)
@@ -168,30 +175,60 @@ class Pipeline:
         queued_mono: float | None,
         alert: bool = True,
     ) -> None:
-        hotlist_version = self.stages.matcher.version() if self.stages.matcher is not None else None
+        matcher = self.stages.matcher
         event = build_event(
             passage,
             device_id=self.device_id,
             match=match,
             fix=self._fix(passage),
             model_versions=self._model_versions,
-            hotlist_version=hotlist_version,
+            hotlist_version=matcher.version() if matcher is not None else None,
             policy=self.policy,
             final=final,
         )
         if event is None:
             return
-        if event.kind == "hit" and alert and self.stages.alerts is not None:
-            alerts = self.stages.alerts
-            self._guarded("alert", lambda: alerts.alert(event))
-            if queued_mono is not None:
-                self.health.alert_latency((time.monotonic() - queued_mono) * 1000.0)
-        if self.stages.sink is not None:
-            sink = self.stages.sink
-            self._guarded("outbox", lambda: sink.submit(event))
-        if self.stages.on_event is not None:
-            self.stages.on_event(event)
-        self.events_emitted += 1
+        self._dispatch(event, alert=alert, queued_mono=queued_mono)
+        remember = getattr(matcher, "remember_read", None)
+        if final and remember is not None:
+            # Kept for re-checking: a list update that arrives later still finds this car.
+            self._guarded(
+                "hotlist",
+                lambda: remember(event.plate, event.alternatives, event.event_id, event.last_seen, event.format),
+            )
+
+    def _dispatch(self, event: PlateEvent, *, alert: bool, queued_mono: float | None) -> None:
+        """Alert (hits), queue durably, and report one event. Called from the worker and sync threads."""
+        with self._dispatch_lock:
+            if event.kind == "hit" and alert and self.stages.alerts is not None:
+                alerts = self.stages.alerts
+                self._guarded("alert", lambda: alerts.alert(event))
+                if queued_mono is not None:
+                    self.health.alert_latency((time.monotonic() - queued_mono) * 1000.0)
+            if self.stages.sink is not None:
+                sink = self.stages.sink
+                self._guarded("outbox", lambda: sink.submit(event))
+            if self.stages.on_event is not None:
+                self.stages.on_event(event)
+            self.events_emitted += 1
+            self._recent[event.event_id] = event
+            while len(self._recent) > _RECENT_EVENTS:
+                self._recent.popitem(last=False)
+
+    def _on_recheck(self, hit: RecheckHit) -> None:
+        """A hotlist update matched a read seen earlier: raise the hit now, as a new event."""
+        with self._dispatch_lock:
+            original = self._recent.get(hit.event_id)
+        if original is None:
+            log.warning("re-check hit for %s (event %s) but the read is no longer held", hit.plate, hit.event_id)
+            return
+        log.warning(
+            "late hotlist hit: %s seen at %s matches %s", hit.plate, hit.seen_at.isoformat(), hit.match.entry.plate
+        )
+        now = datetime.now(timezone.utc)
+        event = replace(original, event_id=new_event_id(now), kind="hit", match=hit.match, final=True)
+        self.health.passage(event.camera_id, hit=True)
+        self._dispatch(event, alert=True, queued_mono=None)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def run(self, stop: threading.Event, on_frame: Callable[[Frame], None] | None = None) -> None:
@@ -209,6 +246,7 @@ class Pipeline:
             if item is None:
                 if not any(t.is_alive() for t in threads):
                     break
+                self._expire_live()
                 continue
             frame, queued = item
             self.process(frame, queued)
@@ -218,14 +256,17 @@ class Pipeline:
             t.join(timeout=5.0)
         self.flush()
 
+    def _expire_live(self) -> None:
+        """End passages of live cameras that went quiet (no frame to end them by captured_at time)."""
+        now = datetime.now(timezone.utc)
+        for source in self.sources:
+            expire = getattr(self._trackers[source.camera_id], "expire", None)
+            if source.live and expire is not None:
+                for passage in expire(now):
+                    self._finish(passage, None)
+
     def flush(self) -> None:
         """End every open passage so its event is emitted (end of file, or shutdown)."""
         for tracker in self._trackers.values():
             for passage in tracker.flush():
                 self._finish(passage, None)
-
-
-def _shift(det: Detection, dx: int, dy: int) -> Detection:
-    x1, y1, x2, y2 = det.box
-    corners = None if det.corners is None else tuple((x + dx, y + dy) for x, y in det.corners)
-    return replace(det, box=(x1 + dx, y1 + dy, x2 + dx, y2 + dy), corners=corners)

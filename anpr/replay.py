@@ -29,7 +29,9 @@ def _with_nmea(cfg: AppConfig, video: Path, nmea: Path | None) -> AppConfig:
         if cfg.gps.kind != "none" or not beside.is_file():
             return cfg
         nmea = beside
-    gps = cfg.gps.model_copy(update={"kind": "replay", "nmea": str(nmea), "start_time": cfg.cameras[0].start_time})
+    gps = cfg.gps.model_copy(
+        update={"kind": "replay", "replay_path": str(nmea), "replay_start_time": cfg.cameras[0].start_time}
+    )
     return cfg.model_copy(update={"gps": gps})
 
 
@@ -41,6 +43,8 @@ def _text_line(ev: PlateEvent) -> str:
         tag = f"HIT {m.kind} {m.entry.plate} ({m.entry.reason}, {m.entry.list_name})"
     else:
         tag = "read"
+    if not ev.final:
+        tag += " (early, passage still in view)"
     alts = ",".join(c.text for c in ev.alternatives[:3])
     return f"{t} {ev.camera_id} {ev.plate:<8} {ev.confidence:.2f} {ev.format:<8} {tag}{where}" + (
         f"  alt: {alts}" if alts else ""
@@ -111,7 +115,7 @@ def replay(
         bar.close()
 
     snap = pipeline.health.snapshot()
-    cam = next(iter(snap["cameras"].values()), {})
+    cam: dict[str, Any] = next(iter(snap["cameras"].values()), {})
     summary: dict[str, Any] = {
         "video": str(video),
         "frames": cam.get("processed", 0),
@@ -124,9 +128,13 @@ def replay(
         "stage_ms": snap["stage_ms"],
     }
     if truth is not None:
-        from anpr.truth import load_truth, score
+        from anpr.truth import TruthError, load_truth, score
 
-        summary["score"] = score(load_truth(truth), [e for e in events if e.final])
+        try:
+            summary["score"] = score(load_truth(truth), [e for e in events if e.final], cfg.cameras[0].start_time)
+        except TruthError as err:
+            print(f"anpr replay: {err}", file=sys.stderr)
+            return 2
     if summary_json:
         print(json.dumps(summary, sort_keys=True), file=sys.stderr)
     else:
@@ -145,8 +153,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     sc = s.get("score")
     if sc:
         print(
-            f"truth: {sc['read_exact']}/{sc['plates']} plates read exactly, "
-            f"{sc['missed']} missed, {sc['wrong']} wrong, {sc['extra']} extra events, "
-            f"hits {sc['hits_ok']}/{sc['hits_expected']}, false hits {sc['false_hits']}",
+            f"truth: {sc['read_exact']}/{sc['plates']} plates read exactly; missed {sc['missed'] or 'none'}; "
+            f"misread {sc['misread'] or 'none'}; phantom events {sc['phantoms'] or 'none'}; "
+            f"hotlist hits {sc['hits_ok']}/{sc['hits_expected']}; false hits {sc['false_hits'] or 'none'}",
             file=sys.stderr,
         )

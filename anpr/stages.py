@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.config import AppConfig
+from anpr.events import EventPolicy
 from anpr.pipeline import Stages
 from anpr.types import PlateEvent
 
@@ -22,16 +23,11 @@ class StartupError(Exception):
     """A stage could not be built; the message says which file or setting, and what to do."""
 
 
-def state_path(cfg: AppConfig, path: str) -> str:
-    """Relative state files live under `state_dir`; absolute ones are used as given."""
-    p = Path(path)
-    if p.is_absolute():
-        return str(p)
-    base = Path(cfg.state_dir)
-    # The defaults already say "state/..."; don't nest state/state/.
-    if p.parts and p.parts[0] == base.name:
-        p = Path(*p.parts[1:])
-    return str(base / p)
+def event_policy(cfg: AppConfig) -> EventPolicy:
+    up = cfg.uplink
+    return EventPolicy(
+        crop_for_hits=up.crop_for_hits, crop_for_reads=up.crop_for_reads, crop_max_bytes=up.crop_max_bytes
+    )
 
 
 def build_stages(
@@ -41,32 +37,45 @@ def build_stages(
     on_event: Callable[[PlateEvent], None] | None = None,
     status_provider: Callable[[], dict[str, Any]] | None = None,
 ) -> Stages:
-    from anpr.detect import build_detector
-    from anpr.gps import build_position
-    from anpr.hotlist import open_hotlist
-    from anpr.ocr import build_reader
+    """Build every stage. Raises `StartupError` with an actionable message when one cannot be built."""
+    from anpr.detect import build_detector, for_camera
+    from anpr.gps import Clock, build_position
+    from anpr.hotlist.store import open_hotlist
+    from anpr.ocr.factory import build_reader
     from anpr.track.tracker import IouTracker
     from anpr.uplink import LocalAlerts, build_uplink
 
-    Path(cfg.state_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(cfg.state_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StartupError(f"state_dir {cfg.state_dir!r} cannot be created: {err}") from err
     try:
         detector = build_detector(cfg.detector)
         reader = build_reader(cfg.reader)
     except Exception as err:  # ModelError and friends carry the file and the fix in their message
         raise StartupError(str(err)) from err
-
-    hotlist = open_hotlist(cfg.hotlist, cfg.state_dir)
-    position = build_position(cfg.gps)
-    sink = build_uplink(cfg.uplink, cfg.device_id, cfg.state_dir, status_provider or dict) if with_uplink else None
+    try:
+        hotlist = open_hotlist(cfg.hotlist, cfg.state_dir)
+    except Exception as err:
+        raise StartupError(f"hotlist {cfg.hotlist.db!r} cannot be opened: {err}") from err
+    clock = Clock(min_year=cfg.gps.min_valid_year, max_offset_s=cfg.gps.clock_max_offset_s)
+    position = build_position(cfg.gps, clock)
+    sink = None
+    alerts = None
+    if with_uplink:
+        try:
+            sink = build_uplink(cfg.uplink, cfg.device_id, cfg.state_dir, status_provider or dict)
+        except Exception as err:  # PublisherError: unusable TLS/password settings, named in the message
+            raise StartupError(str(err)) from err
+        alerts = LocalAlerts(cfg.uplink, audit=getattr(getattr(sink, "outbox", None), "audit", None))
     tracker_cfg = cfg.tracker
     return Stages(
-        detector=detector,
+        detectors={c.id: for_camera(detector, cfg.detector, c.id) for c in cfg.cameras},
         reader=reader,
         make_tracker=lambda camera_id: IouTracker(tracker_cfg),
         matcher=hotlist,
         position=position,
         sink=sink,
-        alerts=LocalAlerts(cfg.uplink) if with_uplink else None,
+        alerts=alerts,
         on_event=on_event,
-        rois={c.id: c.roi for c in cfg.cameras if c.roi is not None},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from anpr._config_base import Section
 
@@ -33,13 +33,29 @@ class CameraConfig(Section):
         default=datetime.fromisoformat("2026-01-01T12:00:00+00:00"),
         description="file/images: wall-clock time of the first frame, so replays are deterministic",
     )
-    roi: tuple[int, int, int, int] | None = Field(
-        default=None, description="x1, y1, x2, y2: region the detector looks at"
-    )
     open_timeout_s: float = Field(
         default=10.0, gt=0, le=300, description="rtsp/usb: give up opening after this long, then retry"
     )
     read_timeout_s: float = Field(
         default=5.0, gt=0, le=300, description="rtsp/usb: no frame for this long means the stream is dead"
     )
+    backoff_initial_s: float = Field(
+        default=0.5, gt=0, le=60, description="rtsp/usb: first reconnect delay; doubles per failure up to backoff_max_s"
+    )
     backoff_max_s: float = Field(default=30.0, gt=0, le=3600, description="cap of the reconnect back-off")
+
+    @model_validator(mode="after")
+    def _uri_fits_kind(self) -> CameraConfig:
+        uri = self.uri.strip()
+        if not uri:
+            raise ValueError(f"camera {self.id}: uri is empty; give a {self.kind} source")
+        if self.kind == "rtsp" and not uri.lower().startswith(("rtsp://", "rtsps://")):
+            raise ValueError(f"camera {self.id}: kind rtsp needs an rtsp:// URL, got {uri!r}")
+        if self.kind == "usb" and not (uri.isdigit() or uri.startswith("/dev/")):
+            raise ValueError(
+                f'camera {self.id}: kind usb needs a device index ("0"), /dev/videoN or /dev/v4l/by-id/... path, '
+                f"got {uri!r}"
+            )
+        if (self.width is None) != (self.height is None):
+            raise ValueError(f"camera {self.id}: give both width and height, or neither")
+        return self

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from anpr._config_base import Section
 
+SHIPPED_SHA256 = "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b"
+"""sha256 of models/plate-reader.onnx (ch_PP-OCRv4_rec_infer.onnx from rapidocr-onnxruntime 1.4.4)."""
+
 
 class ReaderConfig(Section):
+    backend: Literal["ppocr"] = Field(default="ppocr", description="reader implementation")
     model: str = Field(default="models/plate-reader.onnx", description="ONNX recognition model file")
+    sha256: str | None = Field(
+        default=SHIPPED_SHA256,
+        pattern=r"^[0-9a-f]{64}$",
+        description="expected sha256 of the model file (default: the shipped PP-OCRv4 rec); null skips the check",
+    )
     threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads")
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0, description="reads below this are kept as unreadable")
     top_k: int = Field(default=5, ge=1, le=50, description="valid alternatives kept per read")
     decreed_formats: bool = Field(default=False, description="accept the decreed 5+1 car and 4+1 motorcycle formats")
+    special_formats: bool = Field(default=True, description="accept diplomatic, police and trailer formats")
+    height: int = Field(default=48, ge=16, le=128, description="model input height (PP-OCR rec: 48)")
+    max_width: int = Field(default=320, ge=32, le=2048, description="widest model input; wider crops are squeezed")
+    margin_x: float = Field(default=0.04, ge=0.0, le=0.5, description="crop margin, fraction of box width")
+    margin_y: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=0.5,
+        description="crop margin, fraction of box height (a taller crop shrinks the characters)",
+    )
+    clahe: bool = Field(default=True, description="local contrast equalisation before reading")
+    deskew: bool = Field(default=True, description="level a tilted character line (when no corners are given)")
+    char_band: bool = Field(default=True, description="crop one-row plates to their character line before reading")
+    edge_floor: float = Field(
+        default=0.1, gt=0.0, le=1.0, description="least cost-probability of skipping one frame at the crop's edges"
+    )
+    char_floor: float = Field(
+        default=1e-3, ge=0.0, lt=1.0, description="least probability of a character the decoder may align"
+    )

@@ -14,3 +14,19 @@ class TrackerConfig(Section):
         default=0.8, ge=0.0, le=1.0, description="consensus confidence that raises an early hit"
     )
     min_reads: int = Field(default=2, ge=1, le=100, description="reads needed before a consensus counts")
+    max_center_shift: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=10.0,
+        description="when IoU is too low, still join a detection whose centre lies within this many plate "
+        "widths of the track's predicted centre (fast or small plates; 0 turns it off)",
+    )
+    max_passage_s: float = Field(
+        default=120.0, gt=0, le=3600, description="a passage open this long is ended and a new one begun (parked cars)"
+    )
+    max_observations: int = Field(
+        default=300, ge=1, le=100_000, description="observations and reads kept per passage (the most recent)"
+    )
+    alternative_weight: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"
+    )

@@ -26,7 +26,7 @@ def test_defaults_validate_and_run_the_demo() -> None:
         ({"uplink": {"port": 70000}}, ["uplink.port", "70000", "65535"]),
         ({"device_id": "car 7"}, ["device_id", "'car 7'", "pattern"]),
         ({"cameras": [{"id": "a"}, {"id": "a"}]}, ["camera ids must be unique", "a"]),
-        ({"cameras": [{"roi": [1, 2, 3]}]}, ["cameras.0.roi"]),
+        ({"detector": {"roi": {"cam0": [0.5, 0.0, 0.2, 1.0]}}}, ["detector.roi", "x1 < x2"]),
         ({"log_level": "LOUD"}, ["log_level", "'LOUD'"]),
     ],
 )

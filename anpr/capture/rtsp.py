@@ -1,0 +1,55 @@
+"""An IP camera over RTSP, through OpenCV's FFmpeg backend.
+
+TCP transport (RTP over the RTSP connection: no lost UDP packets smearing plates, passes NAT and
+firewalls), open and read time-outs so a dead camera is noticed, and the reconnect/newest-frame
+machinery of `LiveSource`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+import cv2
+
+from anpr.capture.config import CameraConfig
+from anpr.capture.live import LiveSource
+
+log = logging.getLogger(__name__)
+
+FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+TCP_OPTIONS = "rtsp_transport;tcp"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs (`rtsp://user:secret@cam/` -> `rtsp://user:***@cam/`)."""
+    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", url)
+
+
+class RtspSource(LiveSource):
+    """Newest frames of an RTSP stream; reconnects with capped back-off, never ends on its own."""
+
+    def __init__(self, cfg: CameraConfig) -> None:
+        super().__init__(cfg)
+        self.url = cfg.uri
+        # OpenCV reads its FFmpeg options only from this (process-wide) variable, at open time. An
+        # operator's own setting wins; otherwise force TCP (OpenCV's default merely prefers it).
+        os.environ.setdefault(FFMPEG_OPTIONS_ENV, TCP_OPTIONS)
+
+    @property
+    def describe(self) -> str:
+        return redact(self.url)
+
+    def _open(self) -> cv2.VideoCapture | None:
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            int(self.cfg.open_timeout_s * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            int(self.cfg.read_timeout_s * 1000),
+        ]
+        cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+        if not cap.isOpened():
+            cap.release()
+            return None
+        return cap

@@ -1,0 +1,167 @@
+"""`PpocrReader`: PaddleOCR PP-OCRv4 text recognition through onnxruntime, decoded against the plate grammar."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from anpr.ocr import ctc, preprocess
+from anpr.ocr.config import ReaderConfig
+from anpr.ocr.errors import ModelError
+from anpr.plates import chile
+from anpr.types import Candidate, Detection, Image, PlateRead
+
+log = logging.getLogger(__name__)
+
+REBUILD = "python scripts/extract_ppocr.py (re-extracts it from the pinned rapidocr-onnxruntime wheel)"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_session(path: Path, expected_sha256: str | None, threads: int) -> ort.InferenceSession:
+    """An onnxruntime session on `path`, after checking it exists and has the expected hash."""
+    if not path.is_file():
+        raise ModelError(f"reader model {path} not found; rebuild it with: {REBUILD}")
+    if expected_sha256 is not None:
+        got = file_sha256(path)
+        if got != expected_sha256:
+            raise ModelError(
+                f"reader model {path} has sha256 {got}, expected {expected_sha256}: the file is corrupt or "
+                f"another model; rebuild it with: {REBUILD}, or set reader.sha256 for your own model"
+            )
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    # spinning threads burn the cores the detector and capture need while waiting for work
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
+        raise ModelError(f"reader model {path} cannot be loaded ({exc}); rebuild it with: {REBUILD}") from exc
+
+
+def model_characters(session: ort.InferenceSession, path: Path) -> list[str]:
+    """Class labels, index 0 the CTC blank: from the model's metadata, else the `.dict.txt` beside it."""
+    meta = session.get_modelmeta().custom_metadata_map
+    if "character" in meta:
+        labels = meta["character"].splitlines()
+    else:
+        sidecar = path.with_suffix(".dict.txt")
+        if not sidecar.is_file():
+            raise ModelError(f"reader model {path} has no character dictionary (metadata or {sidecar})")
+        labels = sidecar.read_text(encoding="utf-8").splitlines()
+    n_classes = session.get_outputs()[0].shape[-1]
+    characters = ["<blank>", *labels, " "]
+    if isinstance(n_classes, int) and n_classes != len(characters):
+        raise ModelError(f"reader model {path} has {n_classes} classes but its dictionary gives {len(characters)}")
+    return characters
+
+
+def slot_formats(decreed: bool, special: bool) -> tuple[list[ctc.SlotFormat], dict[str, chile.PlateFormat]]:
+    fmts = chile.formats(decreed=decreed, special=special)
+    return [ctc.SlotFormat(f.name, f.slots, math.log(f.prior)) for f in fmts], {f.name: f for f in fmts}
+
+
+class PpocrReader:
+    """Reads a plate crop with PP-OCR rec; the Chilean formats constrain the CTC decoding.
+
+    Thread-safe: onnxruntime sessions may be run from several threads; the counters take a lock.
+    """
+
+    def __init__(self, cfg: ReaderConfig, model_path: Path | None = None) -> None:
+        self.cfg = cfg
+        path = Path(model_path or cfg.model)
+        self.session = load_session(path, cfg.sha256, cfg.threads)
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        if len(inp.shape) != 4 or inp.shape[1] != 3:
+            raise ModelError(f"reader model {path} takes input {inp.shape}, expected N×3×H×W")
+        self.charmap = ctc.CharMap.from_characters(model_characters(self.session, path))
+        self.formats, self.by_name = slot_formats(cfg.decreed_formats, cfg.special_formats)
+        digest = cfg.sha256 or file_sha256(path)
+        self.version = f"{path.stem}@{digest[:12]}"
+        self._stats: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def stats(self) -> dict[str, int]:
+        """Counts of reads and of each reason a crop gave no plate."""
+        with self._lock:
+            return dict(self._stats)
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self._stats[key] += 1
+
+    def probabilities(self, plate: Image) -> npt.NDArray[np.float32]:
+        """T×C softmax for a plate crop; rows of a two-row plate are read top first and joined."""
+        cfg = self.cfg
+        parts = preprocess.prepare(
+            plate,
+            height=cfg.height,
+            max_width=cfg.max_width,
+            use_clahe=cfg.clahe,
+            deskew=cfg.deskew,
+            band=cfg.char_band,
+        )
+        outs: list[npt.NDArray[np.float32]] = []
+        for x in parts:
+            y = self.session.run(None, {self.input_name: x[None]})[0][0]
+            if outs:  # a blank frame between rows, so a repeated char across rows is not merged
+                sep = np.zeros((1, y.shape[1]), np.float32)
+                sep[0, self.charmap.blank] = 1.0
+                outs.append(sep)
+            outs.append(np.asarray(y, dtype=np.float32))
+        return np.concatenate(outs, axis=0)
+
+    def read(self, image: Image, detection: Detection) -> PlateRead | None:
+        plate = preprocess.crop(image, detection, (self.cfg.margin_x, self.cfg.margin_y))
+        if plate is None:
+            self._count("empty_crop")
+            return None
+        return self.read_crop(plate)
+
+    def read_crop(self, plate: Image) -> PlateRead | None:
+        """Reads an already cropped plate image (the whole image is the plate)."""
+        if plate.ndim < 2 or min(plate.shape[:2]) < preprocess.MIN_SIDE:
+            self._count("empty_crop")
+            return None
+        probs = self.probabilities(plate)
+        raw = ctc.greedy_text(probs, self.charmap)
+        found = ctc.constrained_decode(
+            probs,
+            self.charmap,
+            self.formats,
+            k=self.cfg.top_k + 8,
+            edge_floor=self.cfg.edge_floor,
+            char_floor=self.cfg.char_floor,
+        )
+        valid = [d for d in found if self.by_name[d.format].matches(d.text)]
+        if not valid:
+            self._count("no_format")
+            log.debug("no plate format fits %r", raw)
+            return None
+        best = valid[0]
+        confidence = min(best.char_confidences)
+        if confidence < self.cfg.min_confidence:
+            self._count("low_confidence")
+            return None
+        self._count("read")
+        alternatives = tuple(
+            Candidate(d.text, float(np.exp(d.score / len(d.text))), d.format) for d in valid[1 : self.cfg.top_k + 1]
+        )
+        return PlateRead(best.text, confidence, best.char_confidences, raw, best.format, alternatives)

@@ -1,0 +1,1 @@
+"""Chilean plate formats, check digits and grammar-constrained repair."""

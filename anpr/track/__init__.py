@@ -1,0 +1,1 @@
+"""Tracking detections into passages and voting a consensus read per passage."""

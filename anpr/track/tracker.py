@@ -1,0 +1,245 @@
+"""Passages: detections associated across frames, with a running consensus and the best crop.
+
+The default `IouTracker` is a small greedy matcher: each open track predicts its box at the frame's
+capture time with a constant-velocity model, pairs are taken by IoU (highest first), and a detection
+too far for IoU (fast or small plates) may still join a track whose predicted centre is within
+`max_center_shift` plate widths. norfair would add a Kalman filter and a dependency for no gain at
+plate scale, so it is not used. All timing is in `captured_at` time, never wall time, so a replay is
+reproducible; passage ids are `{camera_id}-{n:06d}`, counted per camera from 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from anpr.track.config import TrackerConfig
+from anpr.track.vote import tally
+from anpr.types import Image, Observation, Passage, PlateRead
+
+__all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
+
+log = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackUpdate:
+    confident: tuple[Passage, ...]
+    """Passages whose consensus just became confident (each passage at most once): check the hotlist now."""
+    ended: tuple[Passage, ...]
+    """Passages that ended: unseen for more than max_gap_s of capture time, or open too long."""
+
+
+class PassageTracker(Protocol):
+    def update(
+        self,
+        camera_id: str,
+        frame_seq: int,
+        captured_at: datetime,
+        image: Image,
+        observations: Sequence[Observation],
+    ) -> TrackUpdate: ...
+
+    def flush(self) -> list[Passage]:
+        """End every open passage (end of file, shutdown)."""
+        ...
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def crop_quality(crop: Image, read: PlateRead | None) -> float:
+    """Area x sharpness (variance of the Laplacian) x read confidence: the best crop has the most."""
+    if crop.size == 0:
+        return 0.0
+    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    confidence = read.confidence if read is not None else 0.05  # unread crops lose to any read one
+    return float(crop.shape[0] * crop.shape[1]) * max(sharpness, 1e-3) * max(confidence, 1e-3)
+
+
+def _crop(image: Image, box: Box) -> Image | None:
+    h, w = image.shape[:2]
+    x1, y1 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
+    x2, y2 = min(w, math.ceil(box[2])), min(h, math.ceil(box[3]))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return np.array(image[y1:y2, x1:x2], copy=True)  # a copy: the frame buffer is reused upstream
+
+
+@dataclass(slots=True)
+class _Track:
+    passage_id: str
+    camera_id: str
+    first_seen: datetime
+    last_seen: datetime
+    box: Box
+    observations: deque[Observation]
+    reads: deque[PlateRead]
+    velocity: Box = (0.0, 0.0, 0.0, 0.0)  # pixels per second, per box coordinate
+    best_crop: Image | None = None
+    best_quality: float = -1.0
+    consensus: PlateRead | None = None
+    confident_sent: bool = False
+
+    def predict(self, at: datetime) -> Box:
+        dt = (at - self.last_seen).total_seconds()
+        b, v = self.box, self.velocity
+        return (b[0] + v[0] * dt, b[1] + v[1] * dt, b[2] + v[2] * dt, b[3] + v[3] * dt)
+
+    def passage(self) -> Passage:
+        return Passage(
+            passage_id=self.passage_id,
+            camera_id=self.camera_id,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            observations=tuple(self.observations),
+            consensus=self.consensus,
+            best_crop=self.best_crop,
+        )
+
+
+class IouTracker:
+    """Default `PassageTracker`: greedy IoU matching with constant-velocity prediction."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self._open: dict[str, list[_Track]] = {}
+        self._counters: dict[str, int] = {}
+
+    def update(
+        self,
+        camera_id: str,
+        frame_seq: int,
+        captured_at: datetime,
+        image: Image,
+        observations: Sequence[Observation],
+    ) -> TrackUpdate:
+        ended = self._end_stale(camera_id, captured_at)
+        tracks = self._open[camera_id]
+        confident: list[Passage] = []
+        matches = self._match(tracks, observations, captured_at)
+        for obs_index, obs in enumerate(observations):
+            track = matches.get(obs_index)
+            if track is None:
+                track = self._start(camera_id, captured_at, obs)
+                tracks.append(track)
+            else:
+                self._move(track, obs.detection.box, captured_at)
+            if self._add(track, frame_seq, obs, image):
+                confident.append(track.passage())
+        return TrackUpdate(confident=tuple(confident), ended=tuple(ended))
+
+    def flush(self) -> list[Passage]:
+        ended = [t.passage() for tracks in self._open.values() for t in tracks]
+        self._open.clear()
+        return ended
+
+    def expire(self, now: datetime) -> list[Passage]:
+        """End passages on every camera unseen for longer than max_gap_s at `now` (a camera went quiet)."""
+        return [p for camera_id in list(self._open) for p in self._end_stale(camera_id, now)]
+
+    def open_passages(self, camera_id: str | None = None) -> list[Passage]:
+        return [t.passage() for cam, ts in self._open.items() if camera_id in (None, cam) for t in ts]
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _end_stale(self, camera_id: str, now: datetime) -> list[Passage]:
+        keep: list[_Track] = []
+        ended: list[Passage] = []
+        for track in self._open.get(camera_id, []):
+            unseen = (now - track.last_seen).total_seconds()
+            open_for = (now - track.first_seen).total_seconds()
+            if unseen > self.config.max_gap_s or open_for > self.config.max_passage_s:
+                ended.append(track.passage())
+            else:
+                keep.append(track)
+        self._open[camera_id] = keep
+        return ended
+
+    def _match(self, tracks: list[_Track], observations: Sequence[Observation], at: datetime) -> dict[int, _Track]:
+        predicted = [t.predict(at) for t in tracks]
+        pairs: list[tuple[int, float, int, int]] = []  # (tier, -score, obs, track): sorted ascending
+        for oi, obs in enumerate(observations):
+            box = obs.detection.box
+            for ti, pbox in enumerate(predicted):
+                overlap = iou(box, pbox)
+                if overlap >= self.config.min_iou and overlap > 0:
+                    pairs.append((0, -overlap, oi, ti))
+                    continue
+                width = max(pbox[2] - pbox[0], box[2] - box[0], 1.0)
+                shift = math.dist(_centre(box), _centre(pbox)) / width
+                if shift <= self.config.max_center_shift:
+                    pairs.append((1, shift, oi, ti))
+        pairs.sort()
+        used_obs: set[int] = set()
+        used_tracks: set[int] = set()
+        result: dict[int, _Track] = {}
+        for _, _, oi, ti in pairs:
+            if oi in used_obs or ti in used_tracks:
+                continue
+            used_obs.add(oi)
+            used_tracks.add(ti)
+            result[oi] = tracks[ti]
+        return result
+
+    def _start(self, camera_id: str, at: datetime, obs: Observation) -> _Track:
+        n = self._counters.get(camera_id, 0) + 1
+        self._counters[camera_id] = n
+        limit = self.config.max_observations
+        track = _Track(
+            f"{camera_id}-{n:06d}", camera_id, at, at, obs.detection.box, deque(maxlen=limit), deque(maxlen=limit)
+        )
+        log.debug("passage %s started at frame %d", track.passage_id, obs.frame_seq)
+        return track
+
+    def _move(self, track: _Track, box: Box, at: datetime) -> None:
+        dt = (at - track.last_seen).total_seconds()
+        if dt > 0:
+            measured = tuple((new - old) / dt for new, old in zip(box, track.box, strict=True))
+            # Smooth the velocity: one jittery box should not throw the next prediction off.
+            v = tuple(0.5 * m + 0.5 * o for m, o in zip(measured, track.velocity, strict=True))
+            track.velocity = (v[0], v[1], v[2], v[3])
+        track.box = box
+        track.last_seen = max(track.last_seen, at)
+
+    def _add(self, track: _Track, frame_seq: int, obs: Observation, image: Image) -> bool:
+        """Record `obs`; True when the consensus has just become confident."""
+        track.observations.append(obs)
+        crop = _crop(image, obs.detection.box)
+        if crop is not None:
+            quality = crop_quality(crop, obs.read)
+            if quality > track.best_quality:
+                track.best_crop, track.best_quality = crop, quality
+        if obs.read is None:
+            return False
+        track.reads.append(obs.read)
+        cfg = self.config
+        result = tally(list(track.reads), alternative_weight=cfg.alternative_weight)
+        track.consensus = None if result is None else result.read
+        if result is None or track.confident_sent:
+            return False
+        if result.confident(min_reads=cfg.min_reads, hit_confidence=cfg.hit_confidence):
+            track.confident_sent = True
+            log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
+            return True
+        return False
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)

@@ -1,0 +1,119 @@
+"""`anpr queue status|drain|export|purge`: the outbox, for operators. Heavy imports stay in handlers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    q = sub.add_parser("queue", help="inspect and operate the store-and-forward outbox")
+    q.add_argument("-c", "--config", default=None, help="TOML config (default: built-in)")
+    qs = q.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
+    st = qs.add_parser("status", help="pending hits/reads, oldest age, bytes, evictions")
+    st.add_argument("--json", action="store_true", help="print JSON")
+    st.set_defaults(func=_status)
+    dr = qs.add_parser("drain", help="publish what is pending to the configured broker, then exit")
+    dr.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
+    dr.set_defaults(func=_drain)
+    ex = qs.add_parser("export", help="write events as JSON lines (one payload per line)")
+    ex.add_argument("--pending", action="store_true", help="only undelivered events")
+    ex.add_argument("--audit", action="store_true", help="export the audit trail instead of events")
+    ex.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    ex.set_defaults(func=_export)
+    pu = qs.add_parser("purge", help="apply the retention rules now")
+    pu.set_defaults(func=_purge)
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, Any]:
+    from anpr.config import ConfigError, load
+    from anpr.uplink.sink import open_outbox
+
+    try:
+        app = load(args.config)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return None, None
+    try:
+        return app, open_outbox(app.uplink, app.state_dir)
+    except Exception as err:  # sqlite3.Error, OSError: a clear line, not a traceback
+        print(f"cannot open outbox: {err}", file=sys.stderr)
+        return None, None
+
+
+def _status(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    _app, box = _open(args)
+    if box is None:
+        return 2
+    st = asdict(box.stats())
+    st["path"] = str(box.path)
+    box.close()
+    if args.json:
+        print(json.dumps(st, sort_keys=True))
+    else:
+        for k, v in st.items():
+            print(f"{k:22} {v}")
+    return 0
+
+
+def _drain(args: argparse.Namespace) -> int:
+    from anpr.uplink.drill import wait_drained
+    from anpr.uplink.mqtt import MqttPublisher, PublisherError
+    from anpr.uplink.sink import UplinkSink
+
+    app, box = _open(args)
+    if box is None:
+        return 2
+    if not app.uplink.enabled:
+        print("uplink.enabled is false in this config: nowhere to drain to", file=sys.stderr)
+        box.close()
+        return 2
+    try:
+        pub = MqttPublisher(app.uplink, box, app.device_id)
+    except PublisherError as exc:
+        print(exc, file=sys.stderr)
+        box.close()
+        return 2
+    sink = UplinkSink(box, pub)
+    ok = wait_drained(sink, args.timeout)
+    st = box.stats()
+    last_error = pub.last_error
+    sink.close(2.0)
+    print(f"published {pub.published}; pending hits {st.pending_hits}, reads {st.pending_reads}")
+    if not ok:
+        print(f"not drained within {args.timeout:.0f} s: {last_error or 'broker slow'}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    _app, box = _open(args)
+    if box is None:
+        return 2
+    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+    try:
+        if args.audit:
+            for i, at, kind, detail in box.audit_rows():
+                out.write(json.dumps({"id": i, "at": at, "kind": kind, "detail": detail}, sort_keys=True).encode())
+                out.write(b"\n")
+        else:
+            for item in box.export(pending_only=args.pending):
+                out.write(item.payload + b"\n")
+    finally:
+        if out is not sys.stdout.buffer:
+            out.close()
+        box.close()
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    _app, box = _open(args)
+    if box is None:
+        return 2
+    n = box.purge()
+    box.close()
+    print(f"purged {n} event(s)")
+    return 0

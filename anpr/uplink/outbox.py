@@ -1,0 +1,362 @@
+"""The store-and-forward queue: SQLite in WAL mode with synchronous=FULL, bounded by payload bytes.
+
+An event is committed before `put` returns. It counts as delivered only when the publisher hands its
+event_id to `ack` after the broker's PUBACK for that very message. Hits go out before reads, oldest
+first within a class. When the byte bound is reached the oldest reads are evicted (and counted), never
+a hit. When the disk is full, events stay in memory (hits are never dropped), an alarm is raised, and
+the next `retry_spill` writes them down. Delivered rows are kept for retention, then purged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('hit', 'read')),
+    payload BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    delivered_at REAL
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (kind, id) WHERE delivered_at IS NULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEvent:
+    event_id: str
+    kind: str
+    payload: bytes
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    pending_hits: int
+    pending_reads: int
+    pending_bytes: int
+    oldest_pending_age_s: float | None
+    stored_bytes: int
+    delivered_kept: int
+    evicted_reads: int
+    expired_reads: int
+    in_memory: int
+    disk_full: bool
+    last_error: str | None
+
+
+class Outbox:
+    """Thread-safe: one connection behind a lock (the pipeline puts, the publisher reads and acks)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_bytes: int = 256 * 1024 * 1024,
+        read_retention_s: float = 7 * 86400,
+        hit_retention_s: float = 30 * 86400,
+        spill_max: int = 10_000,
+        max_pages: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.read_retention_s = read_retention_s
+        self.hit_retention_s = hit_retention_s
+        self.spill_max = spill_max
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._spill: OrderedDict[str, QueuedEvent] = OrderedDict()
+        self._acked_unsaved: dict[str, float] = {}
+        self._over_bound_warned = False
+        self._mem_evicted = 0
+        self.disk_full = False
+        self.last_error: str | None = None
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        if max_pages is not None:  # test knob: a size-capped database stands in for a full disk
+            self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
+        self._db.executescript(_SCHEMA)
+        self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+
+    # -- writing -------------------------------------------------------------------------------------
+    def put(self, event_id: str, kind: str, payload: bytes) -> bool:
+        """Store one event durably. True: on disk; False: held in memory (disk full). Never raises."""
+        return self.put_many([(event_id, kind, payload)])
+
+    def put_many(self, events: Iterable[tuple[str, str, bytes]]) -> bool:
+        """Store (event_id, kind, payload) triples in one transaction: one fsync for the lot."""
+        now = self._clock()
+        items = [QueuedEvent(eid, kind, bytes(payload), now) for eid, kind, payload in events]
+        for it in items:
+            if it.kind not in ("hit", "read"):
+                raise ValueError(f"kind must be 'hit' or 'read', not {it.kind!r}")
+        with self._lock:
+            if self._spill:
+                self._flush_spill_locked()
+            if not self._spill and self._insert_locked(items):
+                return True
+            for it in items:
+                self._spill_locked(it)
+            return False
+
+    def _insert_locked(self, items: list[QueuedEvent]) -> bool:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for item in items:
+                self._make_room_locked(item)
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO events (event_id, kind, payload, size, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (item.event_id, item.kind, item.payload, len(item.payload), item.created_at),
+                )
+                if cur.rowcount:
+                    self._bytes += len(item.payload)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self._rollback()
+            self._recount_locked()  # evictions inside the failed transaction were undone too
+            self._raise_alarm(err)
+            return False
+        self._writable()
+        return True
+
+    def _recount_locked(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+
+    def _writable(self) -> None:
+        if self.disk_full:
+            log.warning("outbox %s writable again; %d event(s) still in memory", self.path, len(self._spill))
+            self.disk_full = False
+
+    def _make_room_locked(self, item: QueuedEvent) -> None:
+        """Evict the oldest reads (delivered ones first) until `item` fits; never a hit."""
+        need = self._bytes + len(item.payload) - self.max_bytes
+        while need > 0:
+            rows = self._db.execute(
+                "SELECT id, size, delivered_at FROM events WHERE kind = 'read'"
+                " ORDER BY delivered_at IS NULL, id LIMIT 256"
+            ).fetchall()
+            if not rows:
+                break
+            dropped, lost = [], 0
+            for rid, size, delivered_at in rows:
+                dropped.append(rid)
+                need -= size
+                self._bytes -= size
+                lost += delivered_at is None
+                if need <= 0:
+                    break
+            self._db.executemany("DELETE FROM events WHERE id = ?", [(r,) for r in dropped])
+            if lost:
+                self._bump_locked("evicted_reads", lost)
+        if need > 0 and not self._over_bound_warned:
+            self._over_bound_warned = True
+            log.warning("outbox holds only hits and is over its bound of %d bytes; keeping them", self.max_bytes)
+
+    def _spill_locked(self, item: QueuedEvent) -> None:
+        self._spill[item.event_id] = item
+        while len(self._spill) > self.spill_max:
+            victim = next((k for k, v in self._spill.items() if v.kind == "read"), None)
+            if victim is None:
+                break  # only hits left: memory is the lesser evil
+            del self._spill[victim]
+            self._mem_evicted += 1
+
+    def _raise_alarm(self, err: sqlite3.Error) -> None:
+        self.last_error = f"{type(err).__name__}: {err}"
+        if not self.disk_full:
+            log.error("ALARM outbox %s cannot be written (%s); holding events in memory and retrying", self.path, err)
+        self.disk_full = True
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
+
+    def _bump_locked(self, key: str, n: int) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + ?", (key, n, n)
+        )
+
+    def _flush_spill_locked(self) -> None:
+        while self._spill:
+            key, item = next(iter(self._spill.items()))
+            if not self._insert_locked([item]):
+                return
+            del self._spill[key]
+        if self._acked_unsaved:
+            self._ack_db_locked(dict(self._acked_unsaved))
+        elif self.disk_full:  # nothing left to write: prove the disk takes writes again
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._bump_locked("write_probes", 1)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as err:
+                self._rollback()
+                self._raise_alarm(err)
+                return
+            self._writable()
+
+    def retry_spill(self) -> int:
+        """Try to write held events and acks to disk; returns how many events remain in memory."""
+        with self._lock:
+            self._flush_spill_locked()
+            return len(self._spill)
+
+    # -- reading and delivery ------------------------------------------------------------------------
+    def pending(self, limit: int, exclude: Collection[str] = ()) -> list[QueuedEvent]:
+        """Up to `limit` undelivered events, hits before reads, oldest first, skipping `exclude`."""
+        with self._lock:
+            extra = len(self._acked_unsaved) + len(exclude)
+            rows: list[QueuedEvent] = []
+            try:
+                for eid, kind, payload, created in self._db.execute(
+                    "SELECT event_id, kind, payload, created_at FROM events WHERE delivered_at IS NULL"
+                    " ORDER BY kind, id LIMIT ?",
+                    (limit + extra,),
+                ):
+                    rows.append(QueuedEvent(eid, kind, bytes(payload), created))
+            except sqlite3.Error as err:
+                log.error("outbox %s unreadable: %s", self.path, err)
+            rows.extend(self._spill.values())
+            rows = [r for r in rows if r.event_id not in exclude and r.event_id not in self._acked_unsaved]
+            rows.sort(key=lambda r: (r.kind != "hit", r.created_at))
+            return rows[:limit]
+
+    def ack(self, event_ids: Iterable[str]) -> None:
+        """Mark events delivered (their PUBACK arrived). A lost ack only means a duplicate later."""
+        now = self._clock()
+        with self._lock:
+            todo = {}
+            for eid in event_ids:
+                if self._spill.pop(eid, None) is None:
+                    todo[eid] = now
+            if todo:
+                self._acked_unsaved.update(todo)
+                self._ack_db_locked(todo)
+
+    def _ack_db_locked(self, todo: Mapping[str, float]) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "UPDATE events SET delivered_at = ? WHERE event_id = ? AND delivered_at IS NULL",
+                [(t, e) for e, t in todo.items()],
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self._rollback()
+            self._raise_alarm(err)
+            return
+        for eid in todo:
+            self._acked_unsaved.pop(eid, None)
+        self._writable()
+
+    # -- retention, audit, reporting -----------------------------------------------------------------
+    def purge(self, now: float | None = None) -> int:
+        """Delete reads past their retention (delivered or not) and delivered hits past theirs."""
+        now = self._clock() if now is None else now
+        read_cut, hit_cut = now - self.read_retention_s, now - self.hit_retention_s
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                expired = self._db.execute(
+                    "SELECT COUNT(*) FROM events WHERE kind = 'read' AND created_at < ? AND delivered_at IS NULL",
+                    (read_cut,),
+                ).fetchone()[0]
+                if expired:
+                    self._bump_locked("expired_reads", expired)
+                n = self._db.execute("DELETE FROM events WHERE kind = 'read' AND created_at < ?", (read_cut,)).rowcount
+                n += self._db.execute(
+                    "DELETE FROM events WHERE kind = 'hit' AND delivered_at IS NOT NULL AND delivered_at < ?",
+                    (hit_cut,),
+                ).rowcount
+                self._db.execute("COMMIT")
+            except sqlite3.Error as err:
+                self._rollback()
+                log.error("outbox purge failed: %s", err)
+                return 0
+            self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+        if n:
+            log.info("outbox retention purged %d event(s) (%d never delivered)", n, expired)
+        return int(n)
+
+    def audit(self, kind: str, detail: Mapping[str, Any]) -> None:
+        """Append one record (hit, alert, hotlist change...). Failure is logged, never raised."""
+        text = json.dumps(detail, sort_keys=True, default=str)
+        with self._lock:
+            try:
+                self._db.execute("INSERT INTO audit (at, kind, detail) VALUES (?, ?, ?)", (self._clock(), kind, text))
+            except sqlite3.Error as err:
+                self._raise_alarm(err)
+
+    def audit_rows(self, since_id: int = 0) -> list[tuple[int, float, str, dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, at, kind, detail FROM audit WHERE id > ? ORDER BY id", (since_id,))
+            return [(i, at, k, json.loads(d)) for i, at, k, d in rows]
+
+    def export(self, pending_only: bool = False) -> Iterator[QueuedEvent]:
+        where = "WHERE delivered_at IS NULL" if pending_only else ""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT event_id, kind, payload, created_at FROM events {where} ORDER BY id"
+            ).fetchall()
+            spilled = list(self._spill.values())
+        for eid, kind, payload, created in rows:
+            yield QueuedEvent(eid, kind, bytes(payload), created)
+        yield from spilled
+
+    def stats(self) -> OutboxStats:
+        with self._lock:
+            q = self._db.execute
+            counts = dict(q("SELECT kind, COUNT(*) FROM events WHERE delivered_at IS NULL GROUP BY kind").fetchall())
+            pbytes, oldest = q(
+                "SELECT COALESCE(SUM(size), 0), MIN(created_at) FROM events WHERE delivered_at IS NULL"
+            ).fetchone()
+            kept = q("SELECT COUNT(*) FROM events WHERE delivered_at IS NOT NULL").fetchone()[0]
+            meta = dict(q("SELECT key, value FROM meta").fetchall())
+            spill = list(self._spill.values())
+        oldest_all = [t for t in [oldest, *(s.created_at for s in spill)] if t is not None]
+        return OutboxStats(
+            pending_hits=int(counts.get("hit", 0)) + sum(s.kind == "hit" for s in spill),
+            pending_reads=int(counts.get("read", 0)) + sum(s.kind == "read" for s in spill),
+            pending_bytes=int(pbytes) + sum(len(s.payload) for s in spill),
+            oldest_pending_age_s=(self._clock() - min(oldest_all)) if oldest_all else None,
+            stored_bytes=self._bytes,
+            delivered_kept=int(kept),
+            evicted_reads=int(meta.get("evicted_reads", 0)) + self._mem_evicted,
+            expired_reads=int(meta.get("expired_reads", 0)),
+            in_memory=len(spill),
+            disk_full=self.disk_full,
+            last_error=self.last_error,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()

@@ -1,0 +1,64 @@
+"""Scoring arithmetic on hand-made results (pure functions, figures worked out by hand)."""
+
+from __future__ import annotations
+
+import pytest
+
+from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, iou, match_boxes, summarize
+from anpr.types import PlateRead
+
+
+def _read(text: str) -> PlateRead:
+    return PlateRead(text=text, confidence=0.9, char_confidences=(0.9,) * len(text), raw_text=text, format="unknown")
+
+
+def test_iou_and_greedy_matching() -> None:
+    assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
+    gt = [(0, 0, 10, 10), (100, 100, 110, 110)]
+    dets = [(1, 0, 11, 10), (0, 0, 10, 10), (50, 50, 60, 60)]  # best score first
+    # The first detection takes gt 0 (IoU 0.818); the exact duplicate after it finds gt 0 taken.
+    m = match_boxes(gt, dets)
+    assert list(m) == [0] and m[0][0] == 0 and m[0][1] == pytest.approx(90 / 110)
+
+
+def test_edit_ops_substitutions_and_indels() -> None:
+    assert edit_ops("GKSB78", "GKSB78") == (0, [])
+    assert edit_ops("GKSB78", "6KS878") == (2, [("G", "6"), ("B", "8")])
+    assert edit_ops("GKSB78", "GKSB7") == (1, [])
+    assert edit_ops("AB", "") == (2, [])
+
+
+def test_summary_by_hand() -> None:
+    box = (0.0, 0.0, 10.0, 10.0)
+    results = [
+        # TP with an exact read; one extra detection (FP)
+        ImageResult("a", (GtPlate("GKSB78", box, "ok"),), 2, {0: (0, 0.8)}, {0: _read("GKSB78")}, 10.0),
+        # TP, read with one confusion
+        ImageResult("b", (GtPlate("HJKL23", box, "ok"),), 1, {0: (0, 0.6)}, {0: _read("HJKL28")}, 20.0),
+        # missed plate: FN and no read
+        ImageResult("c", (GtPlate("PRST45", box, "ok"),), 0, {}, {0: None}, 30.0),
+        # uncertain row, unboxed: reported apart, no detection figures
+        ImageResult("d", (GtPlate("BCDF89", None, "uncertain"),), None, {}, {0: _read("BCDF89")}, 40.0),
+    ]
+    s = summarize(results, with_reader=True)
+    assert s["detection"] == {
+        "gt": 3,
+        "tp": 2,
+        "fp": 1,
+        "fn": 1,
+        "recall": 0.6667,
+        "precision": 0.6667,
+        "mean_iou": 0.7,
+    }
+    plate = s["plate"]
+    assert plate["n"] == 3 and plate["exact"] == 0.3333 and plate["no_read"] == 1
+    assert plate["char_acc"] == round((6 + 5 + 0) / 18, 4)
+    assert plate["confusions"] == [["3", "8", 1]]
+    assert plate["uncertain"] == {"n": 1, "exact": 1.0, "char_acc": 1.0, "no_read": 0}
+    assert s["ms"] == {"median": 25.0, "p95": 38.5}
+    assert s["counts"] == {"images": 4, "plates": 4, "quality": {"ok": 3, "uncertain": 1}}
+
+
+def test_summary_without_reader_or_boxes_says_null() -> None:
+    s = summarize([ImageResult("d", (GtPlate("AB12", None, "ok"),), None, {}, {}, 5.0)], with_reader=False)
+    assert s["detection"] is None and s["plate"] is None and s["ms"]["median"] == 5.0

@@ -1,0 +1,26 @@
+"""Fixtures of the gps tests (helpers live in gps_helpers.py)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gps_helpers import GpsFake
+
+
+@pytest.fixture
+def gpsfake_factory(tmp_path: Path) -> Iterator[type[GpsFake]]:
+    if shutil.which("gpsfake") is None or shutil.which("gpsd") is None:
+        pytest.skip("gpsfake/gpsd not installed (Debian packages gpsd, gpsd-clients)")
+    made: list[GpsFake] = []
+
+    class _Tracked(GpsFake):
+        def __init__(self, log: Path, port: int) -> None:
+            super().__init__(log, port)
+            made.append(self)
+
+    yield _Tracked
+    for g in made:
+        g.stop()

@@ -1,0 +1,89 @@
+"""The shipped model, for real, on rendered plates."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anpr.ocr.config import ReaderConfig
+from anpr.ocr.errors import ModelError
+from anpr.ocr.factory import build_reader
+from anpr.ocr.ppocr import PpocrReader
+from anpr.synth.plate import render_plate
+from anpr.types import Detection
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "plate-reader.onnx"
+
+
+def in_scene(plate: np.ndarray, pad: int = 60) -> tuple[np.ndarray, Detection]:
+    """The plate pasted on a grey frame, with its detection box."""
+    h, w = plate.shape[:2]
+    scene = np.full((h + 2 * pad, w + 2 * pad, 3), 90, np.uint8)
+    scene[pad : pad + h, pad : pad + w] = plate
+    return scene, Detection((float(pad), float(pad), float(pad + w), float(pad + h)), 0.9)
+
+
+@pytest.mark.parametrize(("text", "fmt"), [("GKSB78", "car"), ("HT8020", "car_old"), ("DRJY32", "car")])
+def test_reads_a_rendered_car_plate(reader: PpocrReader, text: str, fmt: str) -> None:
+    plate = render_plate(text, random.Random(7), layout="car", style="private", worn=False)
+    scene, det = in_scene(plate.image)
+    read = reader.read(scene, det)
+    assert read is not None
+    assert (read.text, read.format) == (text, fmt)
+    assert len(read.char_confidences) == len(text) and read.confidence > 0.5
+    assert read.text not in {a.text for a in read.alternatives}
+    assert "CHILE" not in read.text
+
+
+def test_reads_a_two_row_motorcycle_plate_in_order(reader: PpocrReader) -> None:
+    plate = render_plate("PRT45", random.Random(3), layout="moto", style="private", worn=False)
+    read = reader.read_crop(plate.image)
+    assert read is not None and read.text == "PRT45" and read.format == "moto"
+
+
+def test_empty_and_one_pixel_crops_are_counted_not_raised(reader: PpocrReader) -> None:
+    before = reader.stats().get("empty_crop", 0)
+    frame = np.zeros((100, 100, 3), np.uint8)
+    assert reader.read(frame, Detection((10.0, 10.0, 11.0, 11.0), 0.9)) is None
+    assert reader.read(frame, Detection((500.0, 500.0, 600.0, 600.0), 0.9)) is None
+    assert reader.read_crop(np.zeros((1, 1, 3), np.uint8)) is None
+    assert reader.stats()["empty_crop"] == before + 3
+
+
+def test_text_that_is_no_plate_gives_none(reader: PpocrReader) -> None:
+    import cv2
+
+    img = np.full((80, 300, 3), 235, np.uint8)
+    cv2.putText(img, "CHILE", (20, 62), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (20, 20, 20), 5)
+    before = sum(reader.stats().get(k, 0) for k in ("no_format", "low_confidence"))
+    assert reader.read_crop(img) is None
+    assert sum(reader.stats().get(k, 0) for k in ("no_format", "low_confidence")) == before + 1
+
+
+def test_missing_model_stops_startup_with_a_clear_message(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.onnx"
+    with pytest.raises(ModelError, match=r"nope\.onnx not found.*extract_ppocr\.py"):
+        build_reader(ReaderConfig(model=str(missing)))
+
+
+def test_corrupt_model_is_refused_by_its_hash(tmp_path: Path) -> None:
+    bad = tmp_path / "plate-reader.onnx"
+    shutil.copy(MODEL, bad)
+    with open(bad, "r+b") as f:
+        f.seek(5000)
+        f.write(b"\x00" * 16)
+    with pytest.raises(ModelError, match="sha256"):
+        build_reader(ReaderConfig(model=str(bad)))
+    # without the hash check the damage surfaces as an unloadable or still-valid model, never a traceback
+    truncated = tmp_path / "cut.onnx"
+    truncated.write_bytes(MODEL.read_bytes()[:1000])
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        build_reader(ReaderConfig(model=str(truncated), sha256=None))
+
+
+def test_version_names_the_model(reader: PpocrReader) -> None:
+    assert reader.version.startswith("plate-reader@48fc40f24f6d")

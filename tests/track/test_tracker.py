@@ -1,0 +1,164 @@
+"""The IoU tracker on real drawn frames: passages, early confidence, gaps in capture time, best crop."""
+
+from __future__ import annotations
+
+import numpy as np
+from track_helpers import at, draw_frame, make_read, obs
+
+from anpr.track.config import TrackerConfig
+from anpr.track.tracker import IouTracker, TrackUpdate, crop_quality, iou
+from anpr.types import Passage
+
+Box = tuple[float, float, float, float]
+
+
+def moving_box(i: int, x0: float = 100, y0: float = 200, dx: float = 20, w: float = 80, h: float = 30) -> Box:
+    return (x0 + dx * i, y0, x0 + dx * i + w, y0 + h)
+
+
+def drive(
+    tracker: IouTracker, frames: int, fps: float = 10, text: str = "BBCL12", cam: str = "cam1", **kw: float
+) -> list[TrackUpdate]:
+    updates = []
+    for i in range(frames):
+        box = moving_box(i, **kw)
+        image = draw_frame([(box, text)])
+        updates.append(tracker.update(cam, i, at(i / fps), image, [obs(i, i / fps, box, make_read(text))]))
+    return updates
+
+
+def test_iou() -> None:
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+    assert abs(iou((0, 0, 10, 10), (5, 0, 15, 10)) - 50 / 150) < 1e-9
+
+
+def test_one_vehicle_one_passage_early_confident_then_ended() -> None:
+    tracker = IouTracker(TrackerConfig(max_gap_s=1.0))
+    updates = drive(tracker, 10)
+    confident = [p for u in updates for p in u.confident]
+    assert len(confident) == 1  # raised once, early: at the second read
+    assert updates[1].confident and confident[0].consensus is not None
+    assert confident[0].consensus.text == "BBCL12"
+    assert not any(u.ended for u in updates)
+    # 0.9 s after the last sighting (capture time): still open; 1.1 s: ended
+    assert tracker.update("cam1", 10, at(0.9 + 0.9), draw_frame([]), []).ended == ()
+    ended = tracker.update("cam1", 11, at(0.9 + 1.1), draw_frame([]), []).ended
+    assert len(ended) == 1
+    passage = ended[0]
+    assert passage.passage_id == "cam1-000001" and passage.camera_id == "cam1"
+    assert len(passage.observations) == 10
+    assert passage.first_seen == at(0) and passage.last_seen == at(0.9)
+    assert passage.consensus is not None and passage.consensus.text == "BBCL12"
+    assert passage.best_crop is not None and passage.best_crop.shape == (30, 80, 3)
+    assert tracker.flush() == []
+
+
+def test_two_vehicles_and_reproducible_ids() -> None:
+    def run() -> list[Passage]:
+        tracker = IouTracker()
+        for i in range(6):
+            a, b = moving_box(i, y0=50), moving_box(i, x0=500, y0=350, dx=-15)
+            image = draw_frame([(a, "BBCL12"), (b, "GR1399")])
+            tracker.update(
+                "gate",
+                i,
+                at(i / 10),
+                image,
+                [obs(i, i / 10, b, make_read("GR1399")), obs(i, i / 10, a, make_read("BBCL12"))],
+            )
+        return tracker.flush()
+
+    first, second = run(), run()
+    assert [p.passage_id for p in first] == ["gate-000001", "gate-000002"]
+    assert [(p.passage_id, p.consensus) for p in first] == [(p.passage_id, p.consensus) for p in second]
+    texts = {p.consensus.text for p in first if p.consensus}
+    assert texts == {"BBCL12", "GR1399"}
+    assert all(len(p.observations) == 6 for p in first)
+
+
+def test_constant_velocity_bridges_missed_detections() -> None:
+    tracker = IouTracker(TrackerConfig(max_center_shift=0.0))
+    seen = [0, 1, 2, 3, 4, 5, 9]  # the detector missed frames 6-8: the plate moved 80 px unseen
+    for i in seen:
+        box = moving_box(i, w=60)
+        tracker.update("c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, make_read("BBCL12"))])
+    passages = tracker.flush()
+    assert len(passages) == 1 and len(passages[0].observations) == len(seen)
+
+
+def test_without_motion_model_the_same_gap_splits() -> None:
+    # Control for the test above: a detection that jumps with no history starts a new passage.
+    tracker = IouTracker(TrackerConfig(max_center_shift=0.0))
+    for i in (0, 4):
+        box = moving_box(i, w=60)
+        tracker.update("c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, make_read("BBCL12"))])
+    assert [p.passage_id for p in tracker.flush()] == ["c-000001", "c-000002"]
+
+
+def test_centre_shift_joins_fast_small_plates() -> None:
+    # 50 px per frame for a 60 px plate: IoU 0.09 < 0.1, centre shift 0.83 widths.
+    joined = IouTracker(TrackerConfig(max_center_shift=1.0))
+    split = IouTracker(TrackerConfig(max_center_shift=0.0))
+    for tracker in (joined, split):
+        drive(tracker, 2, dx=50, w=60)
+    assert len(joined.flush()) == 1
+    assert len(split.flush()) == 2
+
+
+def test_unread_passage_still_ends_without_consensus() -> None:
+    tracker = IouTracker()
+    for i in range(3):
+        box = moving_box(i)
+        tracker.update("c", i, at(i / 10), draw_frame([(box, "")]), [obs(i, i / 10, box, None)])
+    (passage,) = tracker.flush()
+    assert passage.consensus is None and len(passage.observations) == 3
+    assert passage.best_crop is not None
+
+
+def test_best_crop_is_the_sharp_large_confident_one() -> None:
+    tracker = IouTracker()
+    box = (100.0, 200.0, 220.0, 245.0)
+    sharp = draw_frame([(box, "BBCL12")])
+    blurred = draw_frame([(box, "BBCL12")], blur=9)
+    for i, image in enumerate([blurred, sharp, blurred]):
+        tracker.update("c", i, at(i / 10), image, [obs(i, i / 10, box, make_read("BBCL12"))])
+    (passage,) = tracker.flush()
+    assert passage.best_crop is not None
+    assert np.array_equal(passage.best_crop, sharp[200:245, 100:220])
+    assert crop_quality(sharp[200:245, 100:220], make_read("BBCL12")) > crop_quality(
+        blurred[200:245, 100:220], make_read("BBCL12")
+    )
+
+
+def test_box_outside_the_frame_is_survived() -> None:
+    tracker = IouTracker()
+    box = (600.0, 470.0, 700.0, 520.0)  # half out of a 640x480 frame
+    out = (700.0, 500.0, 760.0, 530.0)  # wholly out: no crop, still tracked
+    tracker.update("c", 0, at(0), draw_frame([]), [obs(0, 0, box, make_read("BBCL12")), obs(0, 0, out, None)])
+    passages = tracker.flush()
+    assert len(passages) == 2
+    crops = {p.passage_id: p.best_crop for p in passages}
+    assert crops["c-000001"] is not None and crops["c-000001"].shape == (10, 40, 3)
+    assert crops["c-000002"] is None
+
+
+def test_long_passage_is_cut_and_cameras_are_independent() -> None:
+    tracker = IouTracker(TrackerConfig(max_passage_s=2.0))
+    box = moving_box(0)
+    ended: list[Passage] = []
+    for i in range(31):  # a parked car seen at 10 fps for 3 s
+        u = tracker.update("a", i, at(i / 10), draw_frame([]), [obs(i, i / 10, box, make_read("BBCL12"))])
+        ended += u.ended
+        tracker.update("b", i, at(i / 10), draw_frame([]), [])
+    assert [p.passage_id for p in ended] == ["a-000001"]
+    tracker.update("b", 0, at(3.1), draw_frame([]), [obs(0, 3.1, box, None)])
+    assert sorted(p.passage_id for p in tracker.open_passages()) == ["a-000002", "b-000001"]
+
+
+def test_expire_ends_quiet_cameras() -> None:
+    tracker = IouTracker(TrackerConfig(max_gap_s=0.5))
+    drive(tracker, 3, cam="x")
+    assert tracker.expire(at(0.6)) == []
+    assert [p.passage_id for p in tracker.expire(at(0.8))] == ["x-000001"]
+    assert tracker.flush() == []
