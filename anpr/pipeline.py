@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from anpr.hotlist.base import Matcher, RecheckHit
     from anpr.ocr.base import Reader
     from anpr.track.tracker import PassageTracker
-    from anpr.uplink.base import AlertSink
-    from anpr.uplink.base import EventSink
+    from anpr.uplink.base import AlertSink, EventSink
 
 log = logging.getLogger(__name__)
 

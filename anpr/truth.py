@@ -75,9 +75,7 @@ def score(truth: Truth, events: list[PlateEvent], start: datetime) -> dict[str, 
         best = ev.plate if ev.plate in overlap else max(overlap, key=lambda t: overlap[t])
         by_plate[best].append(ev)
     read_exact = [p.text for p in truth.plates if any(e.plate == p.text for e in by_plate[p.text])]
-    misread = sorted(
-        f"{p.text}->{e.plate}" for p in truth.plates for e in by_plate[p.text] if e.plate != p.text
-    )
+    misread = sorted(f"{p.text}->{e.plate}" for p in truth.plates for e in by_plate[p.text] if e.plate != p.text)
     exact_hits = {
         p.text for p in truth.plates for e in by_plate[p.text] if e.match is not None and e.match.kind == "exact"
     }
