@@ -27,6 +27,12 @@ class TrackerConfig(Section):
     max_observations: int = Field(
         default=300, ge=1, le=100_000, description="observations and reads kept per passage (the most recent)"
     )
+    full_weight_width_px: float = Field(
+        default=100.0,
+        gt=0,
+        le=10_000,
+        description="reads of plates narrower than this weigh proportionally less in the vote (small crops misread more)",
+    )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"
     )

@@ -90,7 +90,8 @@ class _Track:
     last_seen: datetime
     box: Box
     observations: deque[Observation]
-    reads: deque[PlateRead]
+    reads: deque[tuple[PlateRead, float]]
+    """Each read with its vote weight (smaller plates weigh less)."""
     velocity: Box = (0.0, 0.0, 0.0, 0.0)  # pixels per second, per box coordinate
     best_crop: Image | None = None
     best_quality: float = -1.0
@@ -228,9 +229,11 @@ class IouTracker:
                 track.best_crop, track.best_quality = crop, quality
         if obs.read is None:
             return False
-        track.reads.append(obs.read)
         cfg = self.config
-        result = tally(list(track.reads), alternative_weight=cfg.alternative_weight)
+        track.reads.append((obs.read, min(1.0, obs.detection.width / cfg.full_weight_width_px)))
+        result = tally(
+            [r for r, _ in track.reads], weights=[w for _, w in track.reads], alternative_weight=cfg.alternative_weight
+        )
         track.consensus = None if result is None else result.read
         if result is None or track.confident_sent:
             return False

@@ -55,29 +55,42 @@ def _clamp(x: float) -> float:
     return min(max(x, 0.0), 1.0) if math.isfinite(x) else 0.0
 
 
-def tally(reads: Sequence[PlateRead], *, alternative_weight: float = 0.3) -> Tally | None:
-    """Vote `reads` into one consensus read; None when no read has a valid format."""
+def tally(
+    reads: Sequence[PlateRead], *, weights: Sequence[float] | None = None, alternative_weight: float = 0.3
+) -> Tally | None:
+    """Vote `reads` into one consensus read; None when no read has a valid format.
+
+    `weights` (one per read, default 1) scale each read's votes: the tracker gives small, far-away
+    crops less say, since a reader is often confidently wrong on a 40-px plate and right at 80 px.
+    """
+    if weights is None:
+        weights = [1.0] * len(reads)
+    if len(weights) != len(reads):
+        raise ValueError(f"{len(weights)} weights for {len(reads)} reads")
     groups: dict[tuple[str, int], _Group] = {}
-    for read in reads:
+    read_weight: dict[int, float] = {}
+    for read, w in zip(reads, weights, strict=True):
         if read.format == _UNKNOWN or not read.text:
             continue
         group = groups.setdefault((read.format, len(read.text)), _Group(read.format, len(read.text), []))
         group.reads.append(read)
-        group.weight += _clamp(read.confidence)
+        read_weight[id(read)] = _clamp(w)
+        group.weight += _clamp(read.confidence) * _clamp(w)
     if not groups:
         return None
-    # Largest group wins, ties by summed confidence, then by format name for a deterministic result.
-    best = max(groups.values(), key=lambda g: (len(g.reads), g.weight, g.fmt))
+    # The group with the most weighted evidence wins; ties by read count, then format name (deterministic).
+    best = max(groups.values(), key=lambda g: (round(g.weight, 9), len(g.reads), g.fmt))
     fmt = format_by_name(best.fmt)
     votes: list[dict[str, float]] = [{} for _ in range(best.length)]
     agree: list[dict[str, float]] = [{} for _ in range(best.length)]  # prod(1 - conf) per char
     for read in best.reads:
+        rw = read_weight[id(read)]
         for i, (ch, conf) in enumerate(zip(read.text, _char_confidences(read), strict=True)):
-            votes[i][ch] = votes[i].get(ch, 0.0) + conf
+            votes[i][ch] = votes[i].get(ch, 0.0) + conf * rw
             agree[i][ch] = agree[i].get(ch, 1.0) * (1.0 - conf)
         for alt in read.alternatives:
             if alt.format == best.fmt and len(alt.text) == best.length:
-                w = alternative_weight * _clamp(alt.score)
+                w = alternative_weight * _clamp(alt.score) * rw
                 for i, ch in enumerate(alt.text):
                     votes[i][ch] = votes[i].get(ch, 0.0) + w
     shares = [{ch: v / total for ch, v in slot.items()} for slot in votes if (total := sum(slot.values())) > 0]
