@@ -31,7 +31,7 @@ class TrackerConfig(Section):
         default=100.0,
         gt=0,
         le=10_000,
-        description="reads of plates narrower than this weigh proportionally less in the vote (small crops misread more)",
+        description="plates narrower than this (px) weigh proportionally less in the vote (small crops misread more)",
     )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"
