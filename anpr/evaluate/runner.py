@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 UnboxedMode = Literal["auto", "crop", "detect"]
 CROP_MAX_SIDE = 256
-"""In `auto` mode an unboxed image this small (longest side, px) is taken to be a plate crop."""
+CROP_MIN_ASPECT = 1.8
+"""In `auto` mode an unboxed image this small (longest side, px) and at least this wide for its height
+is taken to be a plate crop; anything else (a small photo of a whole car, say) is detected first."""
 
 
 class LabelsError(Exception):
@@ -91,8 +93,8 @@ def evaluate_images(
     unboxed: UnboxedMode = "auto",
 ) -> Iterator[ImageResult]:
     """Yield one result per image. Boxed images: detect, match at IoU 0.5, read each matched detection.
-    Unboxed images: a crop is read whole; a larger photo is detected and its most confident reads kept
-    (whole image as the fallback when nothing is found)."""
+    Unboxed images: a plate-shaped crop is read whole; any other photo is detected and its most confident
+    reads kept (the whole image as the fallback when no detection gives a read)."""
     import cv2
     import numpy as np
 
@@ -103,9 +105,9 @@ def evaluate_images(
             continue
         image: Image = np.asarray(loaded, dtype=np.uint8)
         boxed = any(g.box is not None for g in item.plates)
-        as_crop = not boxed and (
-            detector is None or unboxed == "crop" or (unboxed == "auto" and max(image.shape[:2]) <= CROP_MAX_SIDE)
-        )
+        h, w = image.shape[:2]
+        plate_like = max(h, w) <= CROP_MAX_SIDE and w >= CROP_MIN_ASPECT * h
+        as_crop = not boxed and (detector is None or unboxed == "crop" or (unboxed == "auto" and plate_like))
         t0 = time.perf_counter()
         dets: list[Detection] | None = None if as_crop or detector is None else detector.detect(image)
         matches: dict[int, tuple[int, float]] = {}
@@ -124,8 +126,10 @@ def evaluate_images(
                 if g.text and g.box is not None:
                     reads[gi] = reader.read(image, Detection(box=g.box, score=1.0))
         elif reader is not None:
-            regions = dets if dets else [_whole(image)]
-            found = [r for r in (reader.read(image, d) for d in regions) if r is not None]
+            found = [r for r in (reader.read(image, d) for d in dets or []) if r is not None]
+            if not found:  # a close-up the detector does not see as a plate: read the photo whole
+                whole = reader.read(image, _whole(image))
+                found = [whole] if whole is not None else []
             reads = _assign(item.plates, found)
         ms = (time.perf_counter() - t0) * 1000.0
         yield ImageResult(
