@@ -26,15 +26,44 @@ COMMAND_MODULES = (
     "anpr.uplink.commands",
     "anpr.synth.commands",
     "anpr.train.commands",
+    "anpr.status_commands",
+    "anpr.bench.commands",
+    "anpr.control.commands",
 )
 
 
+def _stderr_is_journal() -> bool:
+    """True when systemd connected our stderr to journald (JOURNAL_STREAM names that very stream)."""
+    import os
+
+    value = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        dev, ino = (int(x) for x in value.split(":"))
+        st = os.fstat(sys.stderr.fileno())
+    except (ValueError, OSError):
+        return False
+    return (st.st_dev, st.st_ino) == (dev, ino)
+
+
+class _JournalFormatter(logging.Formatter):
+    """sd-daemon(3) lines: `<priority>LEVEL logger: message` on every line (tracebacks too), no timestamp.
+
+    journald stamps and stores the priority itself, so `journalctl -p warning -u anpr` works.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        n = record.levelno  # debug 7, info 6, warning 4, error 3, critical 2
+        prio = 7 if n < logging.INFO else 6 if n < logging.WARNING else 4 if n < logging.ERROR else 3 if n < 50 else 2
+        return "\n".join(f"<{prio}>{line}" for line in super().format(record).splitlines())
+
+
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if _stderr_is_journal():
+        handler.setFormatter(_JournalFormatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
 
 
 def build_parser() -> argparse.ArgumentParser:

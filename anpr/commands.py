@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the summary (and score) as one JSON object")
     p.add_argument("--nmea", help="NMEA log aligned to the video (default: VIDEO.nmea when it exists)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    p.add_argument("--annotate", metavar="OUT.mp4", help="also write the frames with boxes, reads, hits and fix")
     p.set_defaults(func=_cmd_replay)
 
     p = sub.add_parser("config", help="check or show a config")
@@ -85,4 +86,5 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         summary_json=args.json,
         nmea=Path(args.nmea) if args.nmea else None,
         progress=not args.no_progress and sys.stderr.isatty(),
+        annotate=Path(args.annotate) if args.annotate else None,
     )

@@ -17,6 +17,7 @@ from anpr.capture.config import CameraConfig
 from anpr.detect.config import DetectorConfig
 from anpr.gps.config import GpsConfig
 from anpr.hotlist.config import HotlistConfig
+from anpr.metrics_config import MetricsConfig
 from anpr.ocr.config import ReaderConfig
 from anpr.track.config import TrackerConfig
 from anpr.uplink.config import UplinkConfig
@@ -48,6 +49,7 @@ class AppConfig(Section):
     hotlist: HotlistConfig = HotlistConfig()
     gps: GpsConfig = GpsConfig()
     uplink: UplinkConfig = UplinkConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> AppConfig:

@@ -11,10 +11,13 @@ import logging
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from anpr.config import AppConfig
+from anpr.status import collect, status_path, summary_line, write_atomic
 
 if TYPE_CHECKING:
     from anpr.hotlist.store import HotlistStore
@@ -33,17 +36,42 @@ def _notifier() -> Any:
         return None
 
 
+def _processed(snapshot: dict[str, Any]) -> int:
+    return sum(int(c.get("processed", 0)) for c in snapshot.get("cameras", {}).values())
+
+
 def _watchdog(pipeline: Any, stop: threading.Event, notify: Any, max_stall_s: float) -> None:
-    """Ping systemd while frames flow; log health every minute."""
+    """Ping systemd while frames are processed; log health every minute.
+
+    Progress is counted after inference, not at capture: a live camera keeps delivering into the frame
+    queue while a hung inference worker processes nothing, and that must trip `WatchdogSec=` too.
+    """
     last_status = 0.0
+    done, progressed_at = 0, None
     while not stop.wait(1.0):
-        age = pipeline.health.last_frame_age()
-        if notify is not None and age is not None and age < max_stall_s:
+        snap = pipeline.health.snapshot()
+        now = time.monotonic()
+        if _processed(snap) > done:
+            done, progressed_at = _processed(snap), now
+        if notify is not None and progressed_at is not None and now - progressed_at < max_stall_s:
             notify.notify("WATCHDOG=1")
         last_status += 1.0
         if last_status >= STATUS_EVERY_S:
             last_status = 0.0
             log.info("health: %s", pipeline.health.snapshot())
+
+
+def _status_writer(path: Path, stop: threading.Event, every_s: float, collect: Any, notify: Any) -> None:
+    """Rewrite the status file for `anpr status`, and tell systemd a one-line summary for `systemctl status`."""
+    while not stop.is_set():
+        try:
+            st = collect()
+            write_atomic(path, st)
+            if notify is not None:
+                notify.notify(f"STATUS={summary_line(st)}")
+        except Exception as err:  # a full disk must not stop the cameras; it is logged and retried
+            log.warning("status file %s not written: %s", path, err)
+        stop.wait(every_s)
 
 
 def run_daemon(cfg: AppConfig) -> int:
@@ -80,6 +108,17 @@ def run_daemon(cfg: AppConfig) -> int:
 
     pipeline = Pipeline(sources, stages, device_id=cfg.device_id, policy=event_policy(cfg))
     holder["pipeline"] = pipeline
+
+    def snapshot(state: str = "running") -> dict[str, Any]:
+        return {**collect(pipeline, device_id=cfg.device_id), "state": state}
+
+    metrics = None
+    if cfg.metrics.enabled:
+        from anpr.metrics import MeteredHealth, build_registry, serve
+
+        registry = build_registry(snapshot)
+        pipeline.health = MeteredHealth(registry)  # before run(): stage timings then feed the histograms
+        metrics = serve(cfg.metrics, registry)
     store = cast("HotlistStore", stages.matcher)  # build_stages always backs the matcher with the store
     syncs = start_sync(cfg.hotlist, store, cfg.device_id)
     notify = _notifier()
@@ -87,6 +126,12 @@ def run_daemon(cfg: AppConfig) -> int:
         target=_watchdog, args=(pipeline, stop, notify, max(c.read_timeout_s for c in cfg.cameras) * 2), daemon=True
     )
     watchdog.start()
+    spath = status_path(cfg)
+    writer = None
+    if spath is not None:
+        args = (spath, stop, cfg.metrics.status_interval_s, snapshot, notify)
+        writer = threading.Thread(target=_status_writer, args=args, name="anpr-status", daemon=True)
+        writer.start()
     if notify is not None:
         notify.notify("READY=1")
     log.info("anpr running: device %s, %d camera(s)", cfg.device_id, len(sources))
@@ -98,9 +143,18 @@ def run_daemon(cfg: AppConfig) -> int:
             notify.notify("STOPPING=1")
         for sync in syncs:
             sync.stop()
+        if writer is not None:
+            writer.join(timeout=5.0)  # its last "running" snapshot must not land after the "stopped" one
+        if spath is not None:  # before the outbox closes: the last snapshot still counts what it holds
+            try:
+                write_atomic(spath, snapshot("stopped"))
+            except Exception as err:
+                log.warning("status file %s not written: %s", spath, err)
+        if metrics is not None:
+            metrics.close()
         if stages.sink is not None:
             stages.sink.close()
         if stages.position is not None:
             stages.position.close()
-        log.info("anpr stopped: %s", pipeline.health.snapshot())
+        log.info("anpr stopped: %d event(s) emitted; %s", pipeline.events_emitted, pipeline.health.snapshot())
     return 0

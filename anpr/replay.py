@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from anpr.config import AppConfig
-from anpr.types import PlateEvent
+from anpr.types import Frame, PlateEvent
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,21 @@ def _frame_count(video: Path) -> int | None:
     return n if n > 0 else None
 
 
+def _video_geometry(video: Path) -> tuple[float, tuple[int, int] | None]:
+    """The clip's frame rate and size (25 fps and unknown for a folder of images)."""
+    if video.is_dir():
+        return 25.0, None
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS)) or 25.0
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    finally:
+        cap.release()
+    return fps, ((w, h) if w > 0 and h > 0 else None)
+
+
 def replay(
     cfg: AppConfig,
     video: Path,
@@ -74,6 +89,7 @@ def replay(
     nmea: Path | None = None,
     progress: bool = False,
     out: TextIO | None = None,
+    annotate: Path | None = None,
 ) -> int:
     from anpr.capture.factory import build_source
     from anpr.pipeline import Pipeline
@@ -102,14 +118,38 @@ def replay(
     except Exception as err:  # SourceError: unreadable video, with the path in the message
         print(f"anpr replay: {err}", file=sys.stderr)
         return 2
+    annotator = None
+    if annotate is not None:
+        from anpr.annotate import AnnotateError, Annotator
+
+        fps, size = _video_geometry(video)
+        annotator = Annotator(annotate, fps)
+        stages = annotator.wrap(stages)
+        try:
+            if size is not None:
+                annotator.open(*size)
+        except AnnotateError as err:
+            print(f"anpr replay: {err}", file=sys.stderr)
+            return 2
     pipeline = Pipeline([source], stages, device_id=cfg.device_id)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=_frame_count(video), unit="frame", file=sys.stderr, desc=video.name)
+
+    def on_frame(frame: Frame) -> None:
+        if annotator is not None:
+            annotator.on_frame(frame)
+        if bar is not None:
+            bar.update(1)
+
     t0 = time.perf_counter()
-    pipeline.run(threading.Event(), on_frame=(lambda _f: bar.update(1)) if bar is not None else None)
+    try:
+        pipeline.run(threading.Event(), on_frame=on_frame)
+    finally:
+        if annotator is not None:
+            annotator.close()
     wall = time.perf_counter() - t0
     if bar is not None:
         bar.close()
@@ -127,6 +167,8 @@ def replay(
         "errors": snap["errors"],
         "stage_ms": snap["stage_ms"],
     }
+    if annotator is not None:
+        summary["annotated"] = {"path": str(annotate), "frames": annotator.frames_written}
     if truth is not None:
         from anpr.truth import TruthError, load_truth, score
 

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 import cv2
 
 from anpr.capture.config import CameraConfig
 from anpr.capture.live import LiveSource
+from anpr.redact import redact
 
 log = logging.getLogger(__name__)
 
 FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 TCP_OPTIONS = "rtsp_transport;tcp"
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for logs (`rtsp://user:secret@cam/` -> `rtsp://user:***@cam/`)."""
-    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", url)
 
 
 class RtspSource(LiveSource):

@@ -34,7 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--limit", type=int, default=None, help="first N images only")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--report", type=Path, default=None, help="also write summary.json and per_image.csv here")
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="also write summary.json, per_image.csv and an HTML page with plots and every miss here "
+        "(needs matplotlib: the [report] extra)",
+    )
     p.set_defaults(func=_eval)
 
 
@@ -100,7 +106,15 @@ def _eval(args: argparse.Namespace) -> int:
         **summarize(results, with_reader=reader is not None),
     }
     if args.report:
+        from anpr.evaluate.report import ReportError, write_html
+
         _write_report(args.report, summary, results)
+        try:
+            page = write_html(args.report, args.dir, summary, results)
+        except ReportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"report: {page}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:

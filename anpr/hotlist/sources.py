@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.store import ApplyResult, HotlistStore
+from anpr.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class HttpsSource(_Poller):
     def __init__(self, url: str, store: HotlistStore, *, ca: str | None, interval: float, timeout: float) -> None:
         super().__init__()
         self.url, self.store, self.interval, self.timeout = url, store, interval, timeout
-        self.name = f"https:{url}"
+        self.name = f"https:{redact(url)}"  # a URL may carry user:password; never log it
         self._ctx = ssl.create_default_context(cafile=ca)
         self._etag: str | None = None
         self._modified: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from anpr.ocr.base import Reader
 from anpr.ocr.config import ReaderConfig
 
-BACKENDS = ("ppocr",)
+BACKENDS = ("ppocr", "crnn")
 
 
 def build_reader(cfg: ReaderConfig) -> Reader:
@@ -14,4 +14,8 @@ def build_reader(cfg: ReaderConfig) -> Reader:
         from anpr.ocr.ppocr import PpocrReader
 
         return PpocrReader(cfg)
+    if cfg.backend == "crnn":
+        from anpr.ocr.crnn import CrnnReader
+
+        return CrnnReader(cfg)
     raise ValueError(f"unknown reader backend {cfg.backend!r}; valid names: {', '.join(BACKENDS)}")

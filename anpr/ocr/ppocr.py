@@ -32,7 +32,24 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_session(path: Path, expected_sha256: str | None, threads: int) -> ort.InferenceSession:
+def pick_providers(wanted: tuple[str, ...] | list[str]) -> list[str]:
+    """The configured execution providers this onnxruntime build has, in order; ModelError if none."""
+    available = set(ort.get_available_providers())
+    missing = [p for p in wanted if p not in available]
+    if missing:
+        log.warning("onnxruntime providers not available here, skipped: %s", ", ".join(missing))
+    chosen = [p for p in wanted if p in available]
+    if not chosen:
+        raise ModelError(f"none of reader.providers {list(wanted)} is available (have {sorted(available)})")
+    return chosen
+
+
+def load_session(
+    path: Path,
+    expected_sha256: str | None,
+    threads: int,
+    providers: tuple[str, ...] | list[str] = ("CPUExecutionProvider",),
+) -> ort.InferenceSession:
     """An onnxruntime session on `path`, after checking it exists and has the expected hash."""
     if not path.is_file():
         raise ModelError(f"reader model {path} not found; rebuild it with: {REBUILD}")
@@ -49,8 +66,9 @@ def load_session(path: Path, expected_sha256: str | None, threads: int) -> ort.I
     # spinning threads burn the cores the detector and capture need while waiting for work
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    chosen = pick_providers(providers)  # outside the try: its own message says what to change
     try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
     except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
         raise ModelError(f"reader model {path} cannot be loaded ({exc}); rebuild it with: {REBUILD}") from exc
 
@@ -86,7 +104,7 @@ class PpocrReader:
     def __init__(self, cfg: ReaderConfig, model_path: Path | None = None) -> None:
         self.cfg = cfg
         path = Path(model_path or cfg.model)
-        self.session = load_session(path, cfg.sha256, cfg.threads)
+        self.session = load_session(path, cfg.sha256, cfg.threads, cfg.providers)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         if len(inp.shape) != 4 or inp.shape[1] != 3:

@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sh.add_argument("--note", action="append", default=[], help="a line for the card (repeatable)")
     sh.set_defaults(func=_cmd_ship)
 
+    from anpr.train.recognizer_commands import register_recognizer
+
+    register_recognizer(tsub)
+
 
 def _dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-root", type=Path, default=Path(DEFAULT_TRAIN_ROOT), help="folder of real labelled sets")

@@ -23,6 +23,10 @@ from anpr.uplink.config import UplinkConfig
 from anpr.uplink.event import event_to_json
 
 log = logging.getLogger(__name__)
+# Longer than this between the frame and its alert is no capture-to-alert time: the frame time came from
+# a recorded video (its configured start_time) or a clock that is off. A late hit from a list re-check
+# (minutes after the car passed) still fits, so the figure says how late the officer learnt of it.
+_MAX_LATENCY_S = 3600.0
 
 AuditFn = Callable[[str, Mapping[str, Any]], None]
 
@@ -90,11 +94,14 @@ class LocalAlerts:
             self._seen[key] = None
             if len(self._seen) > 1024:
                 self._seen.popitem(last=False)
-        latency = (self._clock() - event.last_seen).total_seconds()
-        self.latencies_s.append(latency)
+        elapsed = (self._clock() - event.last_seen).total_seconds()
+        # A recorded video's frame times (or a wrong clock) give no capture-to-alert figure.
+        latency = elapsed if 0 <= elapsed < _MAX_LATENCY_S else None
+        if latency is not None:
+            self.latencies_s.append(latency)
         if self.log_line:
             log.warning(
-                "HIT %s (%s match of %s, list %s, priority %d): %s; camera %s; capture-to-alert %.0f ms",
+                "HIT %s (%s match of %s, list %s, priority %d): %s; camera %s; capture-to-alert %s",
                 event.plate,
                 match.kind,
                 match.entry.plate,
@@ -102,10 +109,11 @@ class LocalAlerts:
                 match.entry.priority,
                 match.entry.reason,
                 event.camera_id,
-                latency * 1000,
+                "n/a" if latency is None else f"{latency * 1000:.0f} ms",
             )
         if self._audit is not None:
-            self._audit("alert", {"event_id": event.event_id, "plate": event.plate, "latency_s": round(latency, 4)})
+            lat = None if latency is None else round(latency, 4)
+            self._audit("alert", {"event_id": event.event_id, "plate": event.plate, "latency_s": lat})
         if self._worker is not None:
             try:
                 self._jobs.put_nowait(event)

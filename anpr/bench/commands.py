@@ -1,0 +1,146 @@
+"""`anpr bench pipeline|detector|reader|hotlist|outbox|drills [--json]`: figures, printed, never asserted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("bench", help="speed figures: pipeline, detector, reader, hotlist, outbox, drills")
+    bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+
+    q = bsub.add_parser("pipeline", help="the real pipeline on a sample video, with the OpenCV+tesseract floor")
+    q.add_argument("--video", type=Path, default=Path("sample_videos/gantry_day.mp4"))
+    q.add_argument("-c", "--config", help="TOML config file (its cameras are replaced by the video)")
+    q.add_argument("--frames", type=int, default=0, help="stop after this many frames (0: the whole clip)")
+    q.add_argument("--baseline-frames", type=int, default=12, help="frames the tesseract floor is timed on")
+    q.add_argument("--no-baseline", action="store_true", help="skip the OpenCV+tesseract floor")
+    q.set_defaults(func=_pipeline)
+
+    q = bsub.add_parser("detector", help="ms per 1080p frame of each detector model")
+    q.add_argument("models", nargs="*", type=Path, default=[Path("models/plate-detector.onnx")])
+    q.add_argument("--threads", type=int, default=2)
+    q.add_argument("--runs", type=int, default=30)
+    q.set_defaults(func=_detector)
+
+    q = bsub.add_parser("reader", help="plate reader accuracy and ms per crop, tesseract as the floor")
+    q.add_argument("sets", nargs="*", type=Path, help="labelled folders (default: crops of --video's truth boxes)")
+    q.add_argument("--video", type=Path, default=Path("sample_videos/gantry_day.mp4"))
+    q.add_argument("--model", default="models/plate-reader.onnx")
+    q.add_argument("--threads", type=int, default=2)
+    q.add_argument("--no-tesseract", action="store_true")
+    q.set_defaults(func=_reader)
+
+    q = bsub.add_parser("hotlist", help="hotlist import, lookup and delta figures on a synthetic list")
+    q.add_argument("--size", type=int, default=100_000, help="entries in the synthetic list")
+    q.set_defaults(func=_hotlist)
+
+    q = bsub.add_parser("outbox", help="outbox enqueue and MQTT publish rates against a loopback mosquitto")
+    q.add_argument("--enqueue", type=int, default=3000)
+    q.add_argument("--publish", type=int, default=5000)
+    q.add_argument("--hits", type=int, default=200)
+    q.add_argument("--inflight", type=int, default=32)
+    q.add_argument("--batch", type=int, default=20, help="events per transaction in the batched enqueue run")
+    q.set_defaults(func=_outbox)
+
+    q = bsub.add_parser("drills", help="uplink fault drills in a loop: broker restart and kill -9, counted")
+    q.add_argument("--runs", type=int, default=3)
+    q.add_argument("--events", type=int, default=200, help="events per drill run")
+    q.set_defaults(func=_drills)
+
+    for parser in bsub.choices.values():
+        parser.add_argument("--json", action="store_true", help="one JSON object with stable keys")
+
+
+def _emit(args: argparse.Namespace, result: Any, text: str) -> int:
+    print(json.dumps(result, sort_keys=True) if args.json else text)
+    return 0
+
+
+def _pipeline(args: argparse.Namespace) -> int:
+    from anpr.bench.pipeline import bench_pipeline, format_text
+    from anpr.config import ConfigError, load
+    from anpr.stages import StartupError
+
+    if not args.video.exists():
+        print(f"anpr bench: {args.video}: no such video", file=sys.stderr)
+        return 2
+    try:
+        cfg = load(args.config)
+        res = bench_pipeline(
+            cfg, args.video, max_frames=args.frames, baseline_frames=args.baseline_frames,
+            with_baseline=not args.no_baseline,
+        )  # fmt: skip
+    except (ConfigError, StartupError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))
+
+
+def _detector(args: argparse.Namespace) -> int:
+    from anpr.bench.detector import bench_detector, format_text
+    from anpr.detect import ModelError
+
+    try:
+        rows = bench_detector(args.models, threads=args.threads, runs=args.runs)
+    except (ModelError, FileNotFoundError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, rows, format_text(rows))
+
+
+def _reader(args: argparse.Namespace) -> int:
+    from anpr.bench.reader import bench_reader, format_text
+
+    for folder in args.sets:
+        if not (folder / "labels.csv").is_file():
+            print(f"anpr bench: {folder}: no labels.csv", file=sys.stderr)
+            return 2
+    if not args.sets and not args.video.with_suffix(".truth.json").is_file():
+        print(f"anpr bench: {args.video}: no truth sidecar to take crops from", file=sys.stderr)
+        return 2
+    try:
+        res = bench_reader(
+            args.sets, model=args.model, threads=args.threads, video=args.video, with_tesseract=not args.no_tesseract
+        )
+    except Exception as err:  # ModelError and friends name the file in their message
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))
+
+
+def _hotlist(args: argparse.Namespace) -> int:
+    from anpr.hotlist.bench import run_bench
+
+    res = run_bench(args.size)
+    return _emit(args, res, "\n".join(f"{k:24} {v}" for k, v in res.items()))
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from anpr.bench.broker import BenchError
+    from anpr.bench.outbox import bench_outbox, format_text
+
+    try:
+        res = bench_outbox(
+            enqueue=args.enqueue, publish=args.publish, hits=args.hits, inflight=args.inflight, batch=args.batch
+        )
+    except (BenchError, RuntimeError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))
+
+
+def _drills(args: argparse.Namespace) -> int:
+    from anpr.bench.broker import BenchError
+    from anpr.bench.drills import bench_drills, format_text
+
+    try:
+        res = bench_drills(args.runs, args.events)
+    except BenchError as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))

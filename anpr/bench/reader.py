@@ -1,0 +1,140 @@
+"""`anpr bench reader`: plate reader speed and accuracy on labelled crops, tesseract as the floor.
+
+Sets are folders in the shared labels format. Rows with a box are cropped to it; rows without are
+whole-image crops (the night crops). Only `ok` rows count. Without a set, the crops are the labelled
+boxes of a sample video's truth sidecar (speed only is meaningful there: the clips are synthetic).
+Character accuracy is aligned position by position; a length mismatch counts the extra or missing
+characters as wrong (the figures in models/plate-reader.md were measured this way).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from anpr.bench import stats
+from anpr.types import Image
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    truth: str
+    crop: Image
+
+
+def load_set(root: Path) -> list[Sample]:
+    import cv2
+
+    out: list[Sample] = []
+    with open(root / "labels.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row.get("quality") != "ok":
+                continue
+            img = cv2.imread(str(root / row["file"]))
+            if img is None:
+                continue
+            if row.get("x1"):
+                x1, y1, x2, y2 = (round(float(row[k])) for k in ("x1", "y1", "x2", "y2"))
+                img = img[max(0, y1) : y2, max(0, x1) : x2]
+            out.append(Sample(row["file"], row["plate_text"], np.asarray(img, dtype=np.uint8)))
+    return out
+
+
+def load_video_crops(video: Path, limit: int = 60) -> list[Sample]:
+    """Crops of the boxes in `VIDEO.truth.json`, spread over the clip."""
+    import cv2
+
+    truth = json.loads(video.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    wanted: dict[int, list[tuple[str, list[float]]]] = {}
+    for plate in truth["plates"]:
+        for b in plate.get("boxes", []):
+            wanted.setdefault(int(b["frame"]), []).append((plate["text"], b["box"]))
+    frames = sorted(wanted)
+    step = max(1, len(frames) // max(1, limit))
+    keep = set(frames[::step])
+    out: list[Sample] = []
+    cap = cv2.VideoCapture(str(video))
+    try:
+        seq = 0
+        while len(out) < limit:
+            ok, img = cap.read()
+            if not ok:
+                break
+            for text, (x1, y1, x2, y2) in wanted.get(seq, []) if seq in keep else []:
+                crop = img[max(0, int(y1)) : int(y2), max(0, int(x1)) : int(x2)]
+                if crop.size:
+                    out.append(Sample(f"{video.name}#{seq}", text, np.asarray(crop, dtype=np.uint8)))
+            seq += 1
+    finally:
+        cap.release()
+    return out
+
+
+def char_accuracy(truth: str, read: str) -> tuple[int, int]:
+    right = sum(a == b for a, b in zip(truth, read, strict=False))
+    return right, max(len(truth), len(read))
+
+
+def score(samples: list[Sample], read_fn: Callable[[Image], str | None]) -> dict[str, Any]:
+    exact = right = total = none = 0
+    times: list[float] = []
+    for s in samples:
+        t0 = time.perf_counter()
+        text = read_fn(s.crop)
+        times.append((time.perf_counter() - t0) * 1000)
+        if text is None:
+            none += 1
+            text = ""
+        exact += text == s.truth
+        r, n = char_accuracy(s.truth, text)
+        right, total = right + r, total + n
+    n = len(samples)
+    return {
+        "n": n,
+        "exact": round(exact / n, 4) if n else 0.0,
+        "char": round(right / total, 4) if total else 0.0,
+        "no_plate": none,
+        "ms": stats.percentiles(times),
+    }
+
+
+def bench_reader(
+    sets: list[Path], *, model: str, threads: int, video: Path, with_tesseract: bool = True
+) -> dict[str, dict[str, Any]]:
+    from anpr.bench.baseline import tesseract_available, tesseract_read
+    from anpr.ocr.config import ReaderConfig
+    from anpr.ocr.ppocr import PpocrReader
+
+    reader = PpocrReader(ReaderConfig(model=model, threads=threads, min_confidence=0.0))
+
+    def ours(crop: Image) -> str | None:
+        read = reader.read_crop(crop)
+        return None if read is None else read.text
+
+    results: dict[str, dict[str, Any]] = {}
+    named = [(root.name, load_set(root)) for root in sets] or [(video.name, load_video_crops(video))]
+    for name, samples in named:
+        for s in samples[:3]:  # warm-up: first runs allocate
+            reader.read_crop(s.crop)
+        res = {"ppocr+grammar": score(samples, ours)}
+        if with_tesseract and tesseract_available():
+            res["tesseract"] = score(samples, lambda c: tesseract_read(c, binarise=False))
+        results[name] = res
+    return results
+
+
+def format_text(results: dict[str, dict[str, Any]]) -> str:
+    lines = [f"{'set':20} {'reader':14} {'n':>4} {'exact':>7} {'char':>7} {'none':>5} {'ms p50':>7} {'ms p95':>7}"]
+    for name, res in results.items():
+        for rd, m in res.items():
+            cols = f"{m['n']:4d} {m['exact']:7.3f} {m['char']:7.3f} {m['no_plate']:5d}"
+            lines.append(f"{name:20} {rd:14} {cols} {m['ms']['p50']:7.1f} {m['ms']['p95']:7.1f}")
+    return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""`anpr eval ... --report DIR`: an HTML page with the figures, plots, the character confusion matrix and
+a gallery of every miss (crop, truth, read, alternatives). matplotlib is the optional `[report]` extra,
+imported only here."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from anpr.evaluate.metrics import ImageResult
+from anpr.types import Image, PlateRead
+
+log = logging.getLogger(__name__)
+
+GALLERY_WIDTH = 240
+
+
+class ReportError(Exception):
+    """The report cannot be written (matplotlib missing, folder unwritable); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One labelled plate that was not read exactly."""
+
+    file: str
+    truth: str
+    quality: str
+    why: str  # "not detected" | "no read" | "misread"
+    read: PlateRead | None
+    box: tuple[float, float, float, float] | None
+
+
+def find_misses(results: list[ImageResult]) -> list[Miss]:
+    """Every labelled plate with a text (ok or uncertain) that was missed or misread, in file order."""
+    out: list[Miss] = []
+    for r in results:
+        for gi, g in enumerate(r.gt):
+            if not g.text or g.quality not in ("ok", "uncertain"):
+                continue
+            if gi in r.reads:
+                read = r.reads[gi]
+                if read is not None and read.text == g.text:
+                    continue
+                undetected = read is None and r.n_detections is not None and g.box is not None and gi not in r.matches
+                why = "not detected" if undetected else ("no read" if read is None else "misread")
+            elif r.n_detections is not None and g.box is not None and gi not in r.matches:
+                why, read = "not detected", None
+            else:
+                continue  # this plate was not scored (e.g. detection only and it was found)
+            out.append(Miss(r.file, g.text, g.quality, why, read, g.box))
+    return out
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ReportError(
+            "--report needs matplotlib for its plots: pip install 'anpr[report]' (or pip install matplotlib)"
+        ) from None
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _crop(root: Path, miss: Miss) -> Image | None:
+    import cv2
+    import numpy as np
+
+    img = cv2.imread(str(root / miss.file), cv2.IMREAD_COLOR)
+    if img is None:
+        return None
+    if miss.box is not None:
+        x1, y1, x2, y2 = miss.box
+        mx, my = (x2 - x1) * 0.15, (y2 - y1) * 0.3
+        h, w = img.shape[:2]
+        img = img[max(0, int(y1 - my)) : min(h, int(y2 + my)), max(0, int(x1 - mx)) : min(w, int(x2 + mx))]
+    if img.size == 0:
+        return None
+    scale = GALLERY_WIDTH / img.shape[1]
+    return np.asarray(cv2.resize(img, (GALLERY_WIDTH, max(1, round(img.shape[0] * scale)))), dtype=np.uint8)
+
+
+def _plot_figures(plt: Any, summary: dict[str, Any], path: Path) -> None:
+    names, values = [], []
+    d, p = summary.get("detection"), summary.get("plate")
+    if d:
+        names += ["det. recall", "det. precision", "mean IoU"]
+        values += [d["recall"] or 0.0, d["precision"] or 0.0, d["mean_iou"] or 0.0]
+    if p:
+        names += ["plate exact", "char acc."]
+        values += [p["exact"] or 0.0, p["char_acc"] or 0.0]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    bars = ax.bar(names, values, color="#3b7dd8")
+    ax.bar_label(bars, fmt="%.3f")
+    ax.set_ylim(0, 1.1)
+    ax.set_title("figures")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _plot_confusion(plt: Any, confusions: list[list[Any]], path: Path) -> bool:
+    if not confusions:
+        return False
+    truth = sorted({t for t, _p, _n in confusions})
+    read = sorted({q for _t, q, _n in confusions})
+    grid = [[0] * len(read) for _ in truth]
+    for t, q, n in confusions:
+        grid[truth.index(t)][read.index(q)] = n
+    fig, ax = plt.subplots(figsize=(max(3, 0.5 * len(read) + 2), max(2.5, 0.45 * len(truth) + 1.5)))
+    ax.imshow(grid, cmap="Reds")
+    ax.set_xticks(range(len(read)), read)
+    ax.set_yticks(range(len(truth)), truth)
+    ax.set_xlabel("read as")
+    ax.set_ylabel("truth")
+    for i, row in enumerate(grid):
+        for j, n in enumerate(row):
+            if n:
+                ax.text(j, i, str(n), ha="center", va="center")
+    ax.set_title("character substitutions (ok rows)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def _plot_confidence(plt: Any, results: list[ImageResult], path: Path) -> bool:
+    right: list[float] = []
+    wrong: list[float] = []
+    for r in results:
+        for gi, read in r.reads.items():
+            if read is not None and r.gt[gi].text:
+                (right if read.text == r.gt[gi].text else wrong).append(read.confidence)
+    if not right and not wrong:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist([right, wrong], bins=20, range=(0, 1), label=["exact", "wrong"], color=["#3a3", "#d33"], stacked=True)
+    ax.set_xlabel("read confidence")
+    ax.set_ylabel("plates")
+    ax.legend()
+    ax.set_title("confidence of exact and wrong reads")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def _plot_ms(plt: Any, results: list[ImageResult], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist([r.ms for r in results], bins=30, color="#888")
+    ax.set_xlabel("ms per image")
+    ax.set_ylabel("images")
+    ax.set_title("time per image")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_html(folder: Path, root: Path, summary: dict[str, Any], results: list[ImageResult]) -> Path:
+    """Write `index.html`, its PNG plots and the miss crops into `folder`; returns the page's path."""
+    import cv2
+
+    plt = _pyplot()
+    try:
+        (folder / "misses").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ReportError(f"{folder}: cannot create the report folder ({err})") from None
+    _plot_figures(plt, summary, folder / "figures.png")
+    _plot_ms(plt, results, folder / "ms.png")
+    plate = summary.get("plate") or {}
+    plots = ["figures.png", "ms.png"]
+    if _plot_confusion(plt, plate.get("confusions") or [], folder / "confusion.png"):
+        plots.append("confusion.png")
+    if _plot_confidence(plt, results, folder / "confidence.png"):
+        plots.append("confidence.png")
+    misses = find_misses(results)
+    rows = []
+    for i, miss in enumerate(misses):
+        crop = _crop(root, miss)
+        img = ""
+        if crop is not None and cv2.imwrite(str(folder / "misses" / f"{i:04d}.png"), crop):
+            img = f'<img src="misses/{i:04d}.png" alt="{html.escape(miss.file)}">'
+        read = miss.read
+        alts = ", ".join(f"{c.text} {c.score:.2f}" for c in read.alternatives[:5]) if read is not None else ""
+        rows.append(
+            f'<tr class="miss"><td>{img}</td><td>{html.escape(miss.file)}</td><td class="truth">'
+            f"{html.escape(miss.truth)}</td><td>{html.escape(read.text if read else '—')}</td>"
+            f"<td>{f'{read.confidence:.2f}' if read else ''}</td><td>{html.escape(read.raw_text if read else '')}</td>"
+            f"<td>{html.escape(alts)}</td><td>{html.escape(miss.why)}</td><td>{html.escape(miss.quality)}</td></tr>"
+        )
+    page = _PAGE.format(
+        title=html.escape(f"anpr eval — {summary.get('set', '')}"),
+        summary=_summary_table(summary),
+        plots="".join(f'<img class="plot" src="{p}" alt="{p}">' for p in plots),
+        n_misses=len(misses),
+        rows="\n".join(rows) or '<tr><td colspan="9">no misses</td></tr>',
+        confusions=_confusion_table(plate.get("confusions") or []),
+    )
+    out = folder / "index.html"
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def _summary_table(s: dict[str, Any]) -> str:
+    c = s.get("counts", {})
+    items: list[tuple[str, Any]] = [
+        ("set", s.get("set")),
+        ("detector", (s.get("detector") or {}).get("version")),
+        ("reader", s.get("reader")),
+        ("images", c.get("images")),
+        ("plates", c.get("plates")),
+    ]
+    for k, v in (s.get("detection") or {}).items():
+        items.append((f"detection {k}", v))
+    p = s.get("plate") or {}
+    for k in ("n", "exact", "char_acc", "no_read"):
+        if k in p:
+            items.append((f"plate {k} (ok rows)", p[k]))
+    for k, v in (s.get("ms") or {}).items():
+        items.append((f"ms per image {k}", v))
+    return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items)
+
+
+def _confusion_table(confusions: list[list[Any]]) -> str:
+    if not confusions:
+        return "<p>no character substitutions</p>"
+    counts = Counter({(t, q): n for t, q, n in confusions})
+    body = "".join(
+        f"<tr><td>{html.escape(t)}</td><td>{html.escape(q)}</td><td>{n}</td></tr>" for (t, q), n in counts.most_common()
+    )
+    return f"<table><tr><th>truth</th><th>read as</th><th>times</th></tr>{body}</table>"
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: "DejaVu Sans", sans-serif; margin: 1.5em; color: #222; }}
+table {{ border-collapse: collapse; margin-bottom: 1em; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: middle; }}
+th {{ background: #f3f3f3; }}
+.plot {{ max-width: 48%; margin: 4px; border: 1px solid #ddd; }}
+td.truth {{ font-weight: bold; font-family: monospace; font-size: 1.2em; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<h2>Figures</h2>
+<table>{summary}</table>
+<div>{plots}</div>
+<h2>Character confusions</h2>
+{confusions}
+<h2 id="misses">Misses ({n_misses})</h2>
+<table>
+<tr><th>crop</th><th>file</th><th>truth</th><th>read</th><th>conf.</th><th>raw</th><th>alternatives</th>
+<th>why</th><th>quality</th></tr>
+{rows}
+</table>
+</body></html>
+"""

@@ -1,0 +1,108 @@
+"""`CrnnReader`: the small plate-trained CRNN (models/plate-recognizer.onnx), decoded against the grammar.
+
+The model reads one grey text row: input N×1×H×W float32, (x/255 - 0.5)/0.5, right-padded with 0 (grey);
+output N×T×37 softmax, class 0 the CTC blank, classes 1..36 `ALPHABET` (also in the model's metadata,
+`character`). H and W come from the model's input shape. `anpr.ocr.strips.strips` is the one
+pre-processing of both the training data (anpr/train/recognizer_data.py) and this reader, so training and
+run time see the same rows. Decoding, reasons and counters are PpocrReader's (the same grammar-constrained CTC).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from anpr.ocr import ctc, preprocess
+from anpr.ocr.config import ReaderConfig
+from anpr.ocr.errors import ModelError
+from anpr.ocr.ppocr import REBUILD as PPOCR_REBUILD
+from anpr.ocr.ppocr import PpocrReader, file_sha256, load_session, slot_formats
+from anpr.ocr.strips import PAD, pad_strip, strips, to_input
+from anpr.types import Image
+
+REBUILD = "anpr train recognizer (see models/plate-recognizer.md)"
+
+
+def sidecar_sha256(path: Path) -> str:
+    """The hash in `<model>.sha256` (sha256sum format); ModelError when missing or malformed."""
+    side = path.with_name(path.name + ".sha256")
+    try:
+        digest = side.read_text(encoding="utf-8").split()[0]
+    except (OSError, IndexError) as exc:
+        raise ModelError(
+            f"reader model {path} has no sha256 sidecar {side}; write one or set reader.crnn_sha256"
+        ) from exc
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ModelError(f"sha256 sidecar {side} does not hold a sha256 hex digest")
+    return digest
+
+
+class CrnnReader(PpocrReader):
+    """Reads a plate crop with the plate-trained CRNN; same decoding, stats and contract as PpocrReader."""
+
+    def __init__(self, cfg: ReaderConfig, model_path: Path | None = None) -> None:
+        self.cfg = cfg
+        path = Path(model_path or cfg.crnn_model)
+        if not path.is_file():
+            raise ModelError(f"reader model {path} not found; rebuild it with: {REBUILD}")
+        expected = sidecar_sha256(path) if cfg.crnn_sha256 == "" else cfg.crnn_sha256
+        digest = file_sha256(path)
+        if expected is not None and digest != expected:
+            raise ModelError(
+                f"reader model {path} has sha256 {digest}, expected {expected}: the file is corrupt or another "
+                f"model; rebuild it with: {REBUILD}, or set reader.crnn_sha256 for your own model"
+            )
+        try:
+            self.session = load_session(path, None, cfg.threads, cfg.providers)
+        except ModelError as exc:
+            raise ModelError(str(exc).replace(PPOCR_REBUILD, REBUILD)) from exc  # name our rebuild, not PP-OCR's
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        shape = inp.shape
+        if len(shape) != 4 or shape[1] != 1 or not isinstance(shape[2], int) or not isinstance(shape[3], int):
+            raise ModelError(f"reader model {path} takes input {shape}, expected N×1×H×W with fixed H and W")
+        self.height, self.width = int(shape[2]), int(shape[3])
+        batch = shape[0]
+        self.batched = not isinstance(batch, int) or batch != 1
+        labels = self.session.get_modelmeta().custom_metadata_map.get("character")
+        if labels is None:
+            raise ModelError(f"reader model {path} has no `character` metadata (not a plate recognizer export?)")
+        characters = ["<blank>", *labels.splitlines()]
+        n_classes = self.session.get_outputs()[0].shape[-1]
+        if isinstance(n_classes, int) and n_classes != len(characters):
+            raise ModelError(f"reader model {path} has {n_classes} classes but its metadata gives {len(characters)}")
+        try:
+            self.charmap = ctc.CharMap.from_characters(characters)
+        except ValueError as exc:
+            raise ModelError(f"reader model {path}: {exc}") from exc
+        self.formats, self.by_name = slot_formats(cfg.decreed_formats, cfg.special_formats)
+        self.version = f"{path.stem}@{digest[:12]}"
+        self._stats: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def probabilities(self, plate: Image) -> npt.NDArray[np.float32]:
+        """T×37 softmax for a plate crop; rows of a two-row plate are read top first and joined."""
+        cfg = self.cfg
+        rows = strips(plate, self.height, self.width, use_clahe=cfg.clahe, deskew=cfg.deskew, band=cfg.char_band)
+        if not rows:  # a band too thin to resize: read the whole crop as one row
+            rows = [preprocess.resize_height(preprocess.to_gray(plate), self.height, self.width)]
+        x = to_input(rows, self.width)
+        if self.batched:
+            ys = list(self.session.run(None, {self.input_name: x})[0])
+        else:
+            ys = [self.session.run(None, {self.input_name: x[i : i + 1]})[0][0] for i in range(len(x))]
+        outs: list[npt.NDArray[np.float32]] = []
+        for y in ys:
+            if outs:  # a blank frame between rows, so a repeated char across rows is not merged
+                sep = np.zeros((1, y.shape[1]), np.float32)
+                sep[0, self.charmap.blank] = 1.0
+                outs.append(sep)
+            outs.append(np.asarray(y, dtype=np.float32))
+        return np.concatenate(outs, axis=0)
+
+
+__all__ = ["PAD", "CrnnReader", "pad_strip", "sidecar_sha256", "strips", "to_input"]

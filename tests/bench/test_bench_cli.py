@@ -1,0 +1,71 @@
+"""`anpr bench ...` end to end on the real models, the sample clip and a real mosquitto (figures are
+printed, never asserted as targets: these tests check that every figure is there and sane)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anpr.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+GANTRY = ROOT / "sample_videos" / "gantry_day.mp4"
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    assert main(["bench", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_pipeline_json_has_every_key_positive(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # the built-in config names the bundled models relative to the checkout
+    r = _json(capsys, "pipeline", "--video", str(GANTRY), "--frames", "24", "--baseline-frames", "2")
+    for key in ("frames", "wall_s", "fps", "ms_per_frame", "model_ms_per_frame", "peak_rss_mb", "cpu_cores",
+                "cpu_busy_cores", "reads"):  # fmt: skip
+        assert r[key] > 0, key
+    assert r["frames"] >= 24
+    for stage in ("detect", "read"):
+        s = r["stage_ms"][stage]
+        assert 0 < s["p50"] <= s["p95"] and s["n"] > 0, stage
+    assert r["threads"]["os_max"] >= 2 and r["threads"]["detector_intra_op"] >= 1
+    assert r["fps"] == pytest.approx(r["frames"] / r["wall_s"], rel=0.02)
+    if shutil.which("tesseract") is None:
+        assert r["baseline"] is None
+    else:
+        b = r["baseline"]
+        assert b["frames"] == 2 and b["fps"] > 0 and b["ms_per_frame"]["p50"] > 0
+        assert r["speedup_vs_baseline"] == pytest.approx(r["fps"] / b["fps"], rel=0.02)
+
+
+def test_pipeline_text_and_missing_video(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["bench", "pipeline", "--video", str(GANTRY), "--frames", "8", "--no-baseline"]) == 0
+    out = capsys.readouterr().out
+    assert "fps end to end" in out and "detect" in out and "baseline: skipped" in out
+    assert main(["bench", "pipeline", "--video", "nope.mp4"]) == 2
+    assert "no such video" in capsys.readouterr().err
+
+
+def test_detector_and_reader(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    (row,) = _json(capsys, "detector", "--runs", "3")
+    assert row["detect_ms"]["p50"] > 0 and row["run_ms"]["p50"] > 0 and row["found"] >= 1
+    res = _json(capsys, "reader", "--video", str(GANTRY), "--no-tesseract")
+    ours = res["gantry_day.mp4"]["ppocr+grammar"]
+    assert ours["n"] > 0 and ours["ms"]["p50"] > 0 and 0.0 <= ours["exact"] <= 1.0
+
+
+@pytest.mark.skipif(shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists(),
+                    reason="mosquitto not installed (Debian package mosquitto)")  # fmt: skip
+def test_drills_count_and_lose_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    res = _json(capsys, "drills", "--runs", "1", "--events", "40")
+    for name in ("restart", "kill9"):
+        t = res[name]
+        assert t["runs"] == 1 and t["promised"] > 0, name
+        assert t["lost"] == 0 and t["delivered"] == t["promised"], (name, t)
