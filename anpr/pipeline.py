@@ -120,10 +120,15 @@ class Pipeline:
         detector = self.stages.detectors[frame.camera_id]
         dets = self._guarded("detect", lambda: detector.detect(frame.image))
         detections = list(dets) if isinstance(dets, list) else []
-        observations = [Observation(frame.seq, frame.captured_at, det, self._read(frame, det)) for det in detections]
+        tracker = self._trackers[frame.camera_id]
+        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost).
+        settled = tracker.settled(frame.camera_id, detections, frame.captured_at)
+        observations = [
+            Observation(frame.seq, frame.captured_at, det, None if i in settled else self._read(frame, det))
+            for i, det in enumerate(detections)
+        ]
         n_reads = sum(1 for o in observations if o.read is not None)
         self.health.processed(frame.camera_id, len(detections), n_reads)
-        tracker = self._trackers[frame.camera_id]
         update = tracker.update(frame.camera_id, frame.seq, frame.captured_at, frame.image, observations)
         for passage in update.confident:
             self._early_hit(passage, queued_mono)

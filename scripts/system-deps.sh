@@ -10,7 +10,7 @@ if [ "$role" = "test" ]; then
          gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base
          gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
          ffmpeg tesseract-ocr fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2
-         fonts-noto-mono systemd chromium)
+         fonts-noto-mono systemd chromium chromium-driver postgresql)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -33,6 +33,12 @@ class TrackerConfig(Section):
         le=10_000,
         description="plates narrower than this (px) weigh proportionally less in the vote (small crops misread more)",
     )
+    read_every_confident: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="once a passage's consensus is confident, read its plate only every Nth frame (1: every frame)",
+    )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"
     )

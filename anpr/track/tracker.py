@@ -23,7 +23,7 @@ import numpy as np
 
 from anpr.track.config import TrackerConfig
 from anpr.track.vote import tally
-from anpr.types import Image, Observation, Passage, PlateRead
+from anpr.types import Detection, Image, Observation, Passage, PlateRead
 
 __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
 
@@ -52,6 +52,11 @@ class PassageTracker(Protocol):
 
     def flush(self) -> list[Passage]:
         """End every open passage (end of file, shutdown)."""
+        ...
+
+    def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
+        """Indices of `detections` that belong to passages whose consensus is settled and need no read
+        this frame (the pipeline then skips the reader for them: it is the second largest cost)."""
         ...
 
 
@@ -97,6 +102,8 @@ class _Track:
     best_quality: float = -1.0
     consensus: PlateRead | None = None
     confident_sent: bool = False
+    reads_to_skip: int = 0
+    """Once confident, the next reads_to_skip observations go unread (`TrackerConfig.read_every_confident`)."""
 
     def predict(self, at: datetime) -> Box:
         dt = (at - self.last_seen).total_seconds()
@@ -154,6 +161,14 @@ class IouTracker:
     def expire(self, now: datetime) -> list[Passage]:
         """End passages on every camera unseen for longer than max_gap_s at `now` (a camera went quiet)."""
         return [p for camera_id in list(self._open) for p in self._end_stale(camera_id, now)]
+
+    def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
+        tracks = self._open.get(camera_id, [])
+        if not tracks or self.config.read_every_confident <= 1:
+            return set()
+        probes = [Observation(-1, at, d, None) for d in detections]
+        matches = self._match(tracks, probes, at)
+        return {i for i, t in matches.items() if t.confident_sent and t.reads_to_skip > 0}
 
     def open_passages(self, camera_id: str | None = None) -> list[Passage]:
         return [t.passage() for cam, ts in self._open.items() if camera_id in (None, cam) for t in ts]
@@ -228,6 +243,8 @@ class IouTracker:
             if quality > track.best_quality:
                 track.best_crop, track.best_quality = crop, quality
         if obs.read is None:
+            if track.confident_sent and track.reads_to_skip > 0:
+                track.reads_to_skip -= 1  # this one was skipped on purpose (see `settled`)
             return False
         cfg = self.config
         track.reads.append((obs.read, min(1.0, obs.detection.width / cfg.full_weight_width_px)))
@@ -235,10 +252,13 @@ class IouTracker:
             [r for r, _ in track.reads], weights=[w for _, w in track.reads], alternative_weight=cfg.alternative_weight
         )
         track.consensus = None if result is None else result.read
+        if track.confident_sent:
+            track.reads_to_skip = cfg.read_every_confident - 1
         if result is None or track.confident_sent:
             return False
         if result.confident(min_reads=cfg.min_reads, hit_confidence=cfg.hit_confidence):
             track.confident_sent = True
+            track.reads_to_skip = cfg.read_every_confident - 1
             log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
             return True
         return False

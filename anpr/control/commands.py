@@ -1,0 +1,140 @@
+"""`anpr control serve | publish-hotlist | export | bench` (the [control] extra; kept import-light)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+Args = argparse.Namespace
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("control", help="control room: receive the cars' events, store them, show them on a map")
+    csub = p.add_subparsers(dest="control_command", metavar="ACTION")
+
+    def cmd(name: str, func: Any, help_: str) -> argparse.ArgumentParser:
+        q = csub.add_parser(name, help=help_, description=help_)
+        q.add_argument("-c", "--config", default=None, help="control-room TOML (default: local broker, SQLite)")
+        q.set_defaults(func=func)
+        return q
+
+    cmd("serve", _serve, "receive events over MQTT, store them, serve the map page")
+    q = cmd("publish-hotlist", _publish, "publish a signed hotlist snapshot to the retained {prefix}/hotlist/{list}")
+    q.add_argument("document", help="signed document from `anpr hotlist sign`")
+    q.add_argument("--pub", action="append", default=[], help="trusted public key (default: the config's)")
+    q.add_argument("--force", action="store_true", help="publish even if not newer than the last issued version")
+    q = cmd("export", _export, "write stored hits or reads as GeoJSON or CSV")
+    q.add_argument("--kind", choices=("hit", "read"), default=None, help="hits or reads (default: both)")
+    q.add_argument("--format", choices=("geojson", "csv"), default="geojson")
+    q.add_argument("--plate", default=None, help="plate pattern, ? = one character, * = any run (e.g. 'BB*12')")
+    q.add_argument("--since", default=None, help="from this time (ISO-8601, UTC when no zone)")
+    q.add_argument("--until", default=None, help="up to this time")
+    q.add_argument("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat")
+    q.add_argument("--device", default=None, help="only this car")
+    q.add_argument("--limit", type=int, default=1_000_000, help="most rows (newest first)")
+    q.add_argument("--out", default=None, help="file to write (default: stdout)")
+
+    def _usage(_args: Args) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=_usage)
+
+
+def _config(args: Args) -> Any:
+    from anpr.config import ConfigError
+    from anpr.control.config import load_control
+
+    try:
+        return load_control(args.config)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return None
+
+
+def _open_store(url: str) -> Any:
+    from anpr.control.store import StoreError, open_store
+
+    try:
+        return open_store(url)
+    except StoreError as err:
+        print(f"anpr control: {err}", file=sys.stderr)
+        return None
+
+
+def _serve(args: Args) -> int:
+    import logging
+
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    if args.log_level is None:
+        logging.getLogger().setLevel(cfg.log_level)
+    from anpr.control.receiver import ReceiverError
+    from anpr.control.serve import ControlRoom
+
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        room = ControlRoom(cfg, store)
+    except ReceiverError as err:
+        print(f"anpr control serve: {err}", file=sys.stderr)
+        return 2
+    room.run()
+    return 0
+
+
+def _publish(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.publish import PublishError, publish_hotlist
+    from anpr.control.receiver import ReceiverError
+
+    try:
+        data = Path(args.document).read_bytes()
+    except OSError as err:
+        print(f"anpr control publish-hotlist: {args.document}: {err.strerror}", file=sys.stderr)
+        return 2
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        pub = publish_hotlist(cfg, data, store, trusted=tuple(args.pub), force=args.force)
+    except (PublishError, ReceiverError) as err:
+        print(f"anpr control publish-hotlist: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"published {pub.list_name} v{pub.version} ({pub.entries} entries) to {pub.topic} (retained)")
+    return 0
+
+
+def _export(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.export import render
+    from anpr.control.query import filter_from_params
+
+    params = {k: str(v) for k in ("plate", "since", "until", "bbox", "device") if (v := getattr(args, k))}
+    params["limit"] = str(args.limit)
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        flt = filter_from_params(params, max(args.limit, 1), kind=args.kind)
+        body, _media = render(store.events(flt), args.format)
+    except ValueError as err:
+        print(f"anpr control export: {err}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    if args.out:
+        Path(args.out).write_text(body, encoding="utf-8")
+    else:
+        sys.stdout.write(body)
+    return 0

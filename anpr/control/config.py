@@ -1,0 +1,120 @@
+"""The control room's own config (`anpr control serve -c control.toml`); nothing here runs in a car."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from anpr._config_base import Section
+from anpr.config import ConfigError, _format_error
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class BrokerConfig(Section):
+    host: str = Field(default="localhost", description="MQTT broker host")
+    port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 is usual with TLS)")
+    prefix: str = Field(default="anpr", pattern=r"^[A-Za-z0-9_/-]{1,64}$", description="topic prefix of the cars")
+    client_id: str = Field(
+        default="", max_length=128, description="MQTT client id; empty: anpr-control-{hostname}-{port of the web page}"
+    )
+    shared_group: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_-]{0,64}$",
+        description="MQTT 5 shared subscription group for hits/reads ($share/GROUP/...): receivers in one group split "
+        "the load; empty: every receiver gets every event",
+    )
+    keepalive_s: int = Field(default=30, ge=5, le=3600, description="MQTT keepalive in seconds")
+    session_expiry_s: int = Field(
+        default=86400, ge=0, le=0xFFFFFFFF, description="the broker queues events for us this long while we are down"
+    )
+    receive_maximum: int = Field(
+        default=1000, ge=1, le=65535, description="QoS 1 messages the broker may send before our PUBACKs"
+    )
+    max_payload_bytes: int = Field(
+        default=1 << 20, ge=1024, description="larger payloads are quarantined (a crop is capped on the car)"
+    )
+    tls: bool = Field(default=False, description="connect with TLS")
+    ca_file: str | None = Field(default=None, description="CA bundle that signed the broker's certificate")
+    cert_file: str | None = Field(default=None, description="client certificate, PEM (mutual TLS)")
+    key_file: str | None = Field(default=None, description="client private key, PEM (mutual TLS)")
+    username: str | None = Field(default=None, max_length=256, description="MQTT user name of the control room")
+    password_file: str | None = Field(default=None, description="file holding the MQTT password")
+    password_env: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the MQTT password"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> BrokerConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
+        if (self.cert_file or self.ca_file) and not self.tls:
+            raise ValueError("ca_file/cert_file given but tls = false; set tls = true")
+        if self.password_file and self.password_env:
+            raise ValueError("give password_file or password_env, not both")
+        return self
+
+
+class WebConfig(Section):
+    enabled: bool = Field(default=True, description="serve the map page")
+    host: str = Field(default="127.0.0.1", description="address of the page (keep it on localhost or behind a proxy)")
+    port: int = Field(default=8080, ge=0, le=65535, description="port of the page (0: any free port)")
+    offline_after_s: float = Field(
+        default=120.0, gt=0, description="a car whose last status or event is older than this shows as offline"
+    )
+    max_rows: int = Field(default=5000, ge=1, le=1_000_000, description="most rows one page query returns")
+
+
+class HotlistPublishConfig(Section):
+    trusted_keys: tuple[str, ...] = Field(
+        default=(),
+        description="public keys (file or base64) a document must verify against before it is published; "
+        "the cars' hotlist.trusted_keys",
+    )
+
+
+class ControlConfig(Section):
+    database_url: str = Field(
+        default="sqlite:///control.sqlite",
+        description="sqlite:///relative.sqlite, sqlite:////absolute.sqlite or postgresql://user@host/db",
+    )
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="log level")
+    broker: BrokerConfig = BrokerConfig()
+    web: WebConfig = WebConfig()
+    hotlist: HotlistPublishConfig = HotlistPublishConfig()
+
+    @model_validator(mode="after")
+    def _check_url(self) -> ControlConfig:
+        if not re.match(r"^(sqlite:///.+|postgres(ql)?://.+)$", self.database_url):
+            raise ValueError(f"database_url {self.database_url!r}: expected sqlite:///FILE or postgresql://...")
+        return self
+
+
+def control_from_dict(data: dict[str, Any], source: str = "control config") -> ControlConfig:
+    try:
+        return ControlConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, source)) from None
+
+
+def load_control(path: str | Path | None) -> ControlConfig:
+    """Load the control room's TOML, or the defaults (local broker, SQLite in the working folder)."""
+    if path is None:
+        return ControlConfig()
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{p}: cannot read config file: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    return control_from_dict(data, str(p))

@@ -1,0 +1,103 @@
+"""Stored events as GeoJSON (RFC 7946) and CSV, for patrol planning tools; the car view for the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+CSV_FIELDS = (
+    "event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "lat", "lon",
+    "match_kind", "reason", "list_name", "priority", "hotlist_version", "final", "received_at",
+)  # fmt: skip
+
+
+def iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _props(row: dict[str, Any]) -> dict[str, Any]:
+    p = {k: row[k] for k in CSV_FIELDS if k not in ("lat", "lon")}
+    p["received_at"] = iso(row["received_at"])
+    return p
+
+
+def to_geojson(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection; an event without a fix has a null geometry (kept: it still happened)."""
+    feats = [
+        {
+            "type": "Feature",
+            "id": r["event_id"],
+            "geometry": None
+            if r["lat"] is None or r["lon"] is None
+            else {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+            "properties": _props(r),
+        }
+        for r in rows
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "received_at": iso(r["received_at"])})
+    return out.getvalue()
+
+
+def render(rows: Sequence[dict[str, Any]], fmt: str) -> tuple[str, str]:
+    """(body, media type) for `geojson` or `csv`; ValueError for any other format."""
+    if fmt == "geojson":
+        return json.dumps(to_geojson(rows), separators=(",", ":")), "application/geo+json"
+    if fmt == "csv":
+        return to_csv(rows), "text/csv; charset=utf-8"
+    raise ValueError(f"format {fmt!r}: expected geojson or csv")
+
+
+def car_view(
+    row: dict[str, Any], hotlists: Sequence[dict[str, Any]], now: float, offline_after_s: float
+) -> dict[str, Any]:
+    """What the page shows for one car: its state, outbox depth, hotlist version and age, last fix.
+
+    The car's retained status says online/offline (its last will says offline when it drops); a car
+    that claims online but has been silent for `offline_after_s` shows as offline too. The hotlist
+    version comes from the status when the car reports it, else from its newest event; its age is
+    how long ago the control room issued that version.
+    """
+    status: dict[str, Any] = json.loads(row["status"]) if row.get("status") else {}
+    heard = row.get("last_heard")
+    silent = heard is None or now - heard > offline_after_s
+    state = "online" if row["state"] == "online" and not silent else "offline"
+    outbox = status.get("outbox") or {}
+    depth = None
+    if outbox:
+        depth = int(outbox.get("pending_hits") or 0) + int(outbox.get("pending_reads") or 0)
+    hl: dict[str, Any] = status["hotlist"] if isinstance(status.get("hotlist"), dict) else {}
+    version = hl.get("version", row.get("hotlist_version"))
+    age_s = None
+    for h in hotlists:
+        if h["version"] == version:
+            issued = datetime.fromisoformat(h["issued_at"])
+            age_s = round(now - issued.timestamp())
+            break
+    fix = status.get("fix") if isinstance(status.get("fix"), dict) else None
+    if fix is None and row.get("last_lat") is not None:
+        fix = {"lat": row["last_lat"], "lon": row["last_lon"], "at": iso(row.get("last_event_at"))}
+    return {
+        "device_id": row["device_id"],
+        "state": state,
+        "reported_state": row["state"],
+        "last_heard": iso(heard),
+        "outbox_depth": depth,
+        "outbox": outbox or None,
+        "hotlist_version": version,
+        "hotlist_age_s": age_s,
+        "fix": fix,
+    }

@@ -1,0 +1,299 @@
+"""Where the control room keeps events, car status, quarantined payloads and issued hotlists.
+
+One class over two DB-API drivers: SQLite (the stdlib `sqlite3`, the default) and PostgreSQL (`psycopg` 3),
+picked by `database_url`. The SQL is shared (both speak `ON CONFLICT ... DO NOTHING/UPDATE`); only the
+DDL and the placeholder differ. De-duplication is the primary key on `event_id`: a re-sent event is a
+no-op insert, whichever receiver or car sends it, however often.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anpr.control.ingest import EventRow, Ingested, Quarantined, StatusRow
+from anpr.control.query import EventFilter, where_clause
+
+log = logging.getLogger(__name__)
+
+_COLUMNS = (
+    "event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "ts", "lat",
+    "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final", "crop", "payload",
+)  # fmt: skip
+
+_DDL_COMMON = """
+CREATE TABLE IF NOT EXISTS events (
+  event_id TEXT PRIMARY KEY, kind TEXT NOT NULL, device_id TEXT NOT NULL, camera_id TEXT NOT NULL,
+  plate TEXT NOT NULL, confidence {real} NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+  ts {real} NOT NULL, lat {real}, lon {real}, match_kind TEXT, reason TEXT, list_name TEXT, priority INTEGER,
+  hotlist_version BIGINT, final BOOLEAN NOT NULL, crop {blob}, payload TEXT NOT NULL, received_at {real} NOT NULL);
+CREATE INDEX IF NOT EXISTS events_kind_ts ON events (kind, ts);
+CREATE INDEX IF NOT EXISTS events_plate ON events (plate);
+CREATE INDEX IF NOT EXISTS events_received ON events (kind, received_at);
+CREATE TABLE IF NOT EXISTS cars (
+  device_id TEXT PRIMARY KEY, state TEXT NOT NULL, status TEXT, status_at {real}, last_heard {real},
+  last_event_at {real}, last_lat {real}, last_lon {real}, hotlist_version BIGINT);
+CREATE TABLE IF NOT EXISTS quarantine (
+  id {serial}, topic TEXT NOT NULL, payload {blob} NOT NULL, reason TEXT NOT NULL, received_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS hotlists (
+  list_name TEXT NOT NULL, version BIGINT NOT NULL, kind TEXT NOT NULL, issued_at TEXT NOT NULL,
+  published_at {real} NOT NULL, key_id TEXT, entries INTEGER NOT NULL, sha256 TEXT NOT NULL,
+  PRIMARY KEY (list_name, version));
+"""
+_SQLITE = {"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
+_POSTGRES = {"real": "DOUBLE PRECISION", "blob": "BYTEA", "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
+
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(_COLUMNS)}, received_at) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
+_UPSERT_STATUS = (
+    "INSERT INTO cars (device_id, state, status, status_at, last_heard) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, status = excluded.status, "
+    "status_at = excluded.status_at, last_heard = excluded.last_heard"
+)
+# The newest event (by the car's clock) sets the car's last place; a late re-send of an old one does not.
+_UPSERT_CAR_EVENT = (
+    "INSERT INTO cars (device_id, state, last_event_at, last_lat, last_lon, hotlist_version) "
+    "VALUES (?, 'unknown', ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
+    "last_event_at = excluded.last_event_at, last_lat = COALESCE(excluded.last_lat, cars.last_lat), "
+    "last_lon = COALESCE(excluded.last_lon, cars.last_lon), "
+    "hotlist_version = COALESCE(excluded.hotlist_version, cars.hotlist_version) "
+    "WHERE cars.last_event_at IS NULL OR cars.last_event_at < excluded.last_event_at"
+)
+_HEARD = "UPDATE cars SET last_heard = ? WHERE device_id = ? AND (last_heard IS NULL OR last_heard < ?)"
+_LIST_COLUMNS = (
+    "event_id, kind, device_id, camera_id, plate, confidence, first_seen, last_seen, ts, lat, lon, match_kind, "
+    "reason, list_name, priority, hotlist_version, final, crop IS NOT NULL AS has_crop, received_at"
+)
+
+
+class StoreError(Exception):
+    """A database that cannot be opened (bad URL, unreachable server, missing driver)."""
+
+
+@dataclass(slots=True)
+class AddResult:
+    stored: list[EventRow] = field(default_factory=list)
+    duplicates: int = 0
+    statuses: int = 0
+    quarantined: int = 0
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(url[len("sqlite:///") :])
+
+
+class Store:
+    """Thread-safe: one write connection (the receiver's writer thread) and one read connection (the page)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = "sqlite" if url.startswith("sqlite:") else "postgres"
+        self._wlock, self._rlock = threading.Lock(), threading.Lock()
+        self._w = self._connect(autocommit=False)
+        self._r = self._connect(autocommit=True)
+        ddl = _DDL_COMMON.format(**(_SQLITE if self.dialect == "sqlite" else _POSTGRES))
+        with self._wlock:
+            cur = self._w.cursor()
+            for stmt in filter(str.strip, ddl.split(";")):
+                cur.execute(stmt)
+            self._w.commit()
+
+    def _connect(self, autocommit: bool) -> Any:
+        if self.dialect == "sqlite":
+            path = _sqlite_path(self.url)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                con = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+                con.execute("PRAGMA journal_mode=WAL")
+                # FULL: a PUBACK is sent only after the commit, so the commit must survive a power cut.
+                con.execute("PRAGMA synchronous=FULL")
+            except (OSError, sqlite3.Error) as err:
+                raise StoreError(f"cannot open SQLite database {path}: {err}") from None
+            return _SqliteTx(con) if not autocommit else con
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError("PostgreSQL needs psycopg: pip install 'anpr[control]'") from None
+        try:
+            return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10)
+        except psycopg.Error as err:
+            raise StoreError(f"cannot connect to PostgreSQL: {err}") from None
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    # -- writing (the receiver) ------------------------------------------------------------------------
+    def add(self, items: Iterable[Ingested], received_at: float) -> AddResult:
+        """Store a batch in one transaction; returns the events that were new (for the live page)."""
+        items = list(items)
+        res = AddResult()
+        newest: dict[str, EventRow] = {}
+        heard: set[str] = set()
+        events = [it for it in items if isinstance(it, EventRow)]
+        with self._wlock:
+            cur = self._w.cursor()
+            try:
+                new_ids = self._insert_events(cur, events, received_at)
+                for ev in events:
+                    if ev.event_id in new_ids:
+                        new_ids.discard(ev.event_id)  # the same event twice in one batch is stored once
+                        res.stored.append(ev)
+                    else:
+                        res.duplicates += 1
+                    if ev.device_id not in newest or newest[ev.device_id].ts < ev.ts:
+                        newest[ev.device_id] = ev
+                    heard.add(ev.device_id)
+                statuses = [it for it in items if isinstance(it, StatusRow)]
+                bad = [it for it in items if isinstance(it, Quarantined)]
+                # executemany: one pipelined round trip per statement on PostgreSQL
+                if statuses:
+                    cur.executemany(
+                        self._sql(_UPSERT_STATUS),
+                        [(st.device_id, st.state, st.payload, received_at, received_at) for st in statuses],
+                    )
+                if bad:
+                    cur.executemany(
+                        self._sql("INSERT INTO quarantine (topic, payload, reason, received_at) VALUES (?,?,?,?)"),
+                        [(q.topic, q.payload, q.reason, received_at) for q in bad],
+                    )
+                res.statuses, res.quarantined = len(statuses), len(bad)
+                if newest:
+                    cur.executemany(
+                        self._sql(_UPSERT_CAR_EVENT),
+                        [(ev.device_id, ev.ts, ev.lat, ev.lon, ev.hotlist_version) for ev in newest.values()],
+                    )
+                    cur.executemany(self._sql(_HEARD), [(received_at, dev, received_at) for dev in heard])
+                self._w.commit()
+            except Exception:
+                self._w.rollback()
+                raise
+        return res
+
+    def _insert_events(self, cur: Any, events: list[EventRow], received_at: float) -> set[str]:
+        """Insert, skipping known ids; returns the ids that were new."""
+        if not events:
+            return set()
+        if self.dialect == "sqlite":  # in-process: one statement per row costs microseconds
+            new: set[str] = set()
+            for ev in events:
+                cur.execute(_INSERT_EVENT, (*_values(ev), received_at))
+                if cur.rowcount == 1:
+                    new.add(ev.event_id)
+            return new
+        # PostgreSQL: one pipelined round trip for the batch instead of one per row.
+        cur.executemany(
+            self._sql(_INSERT_EVENT) + " RETURNING event_id",
+            [(*_values(ev), received_at) for ev in events],
+            returning=True,
+        )
+        new = set()
+        while True:
+            new.update(row[0] for row in cur.fetchall())
+            if not cur.nextset():
+                return new
+
+    def record_hotlist(self, list_name: str, version: int, kind: str, issued_at: str, published_at: float,
+                       key_id: str | None, entries: int, sha256: str) -> None:  # fmt: skip
+        with self._wlock:
+            cur = self._w.cursor()
+            cur.execute(
+                self._sql(
+                    "INSERT INTO hotlists VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (list_name, version) DO UPDATE "
+                    "SET published_at = excluded.published_at, sha256 = excluded.sha256"
+                ),
+                (list_name, version, kind, issued_at, published_at, key_id, entries, sha256),
+            )
+            self._w.commit()
+
+    # -- reading (the page, export) --------------------------------------------------------------------
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._rlock:
+            cur = self._r.cursor()
+            cur.execute(self._sql(sql), tuple(args))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def events(self, flt: EventFilter) -> list[dict[str, Any]]:
+        where, args = where_clause(flt)
+        order = "received_at DESC, ts DESC" if flt.order == "received" else "ts DESC"
+        rows = self._rows(f"SELECT {_LIST_COLUMNS} FROM events{where} ORDER BY {order} LIMIT ?", (*args, flt.limit))
+        for r in rows:
+            r["final"], r["has_crop"] = bool(r["final"]), bool(r["has_crop"])
+        return rows
+
+    def crop(self, event_id: str) -> bytes | None:
+        rows = self._rows("SELECT crop FROM events WHERE event_id = ?", (event_id,))
+        return bytes(rows[0]["crop"]) if rows and rows[0]["crop"] is not None else None
+
+    def event_ids(self) -> list[str]:
+        return [r["event_id"] for r in self._rows("SELECT event_id FROM events")]
+
+    def cars(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM cars ORDER BY device_id")
+
+    def quarantine(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", (limit,))
+        for r in rows:
+            r["payload"] = bytes(r["payload"])
+        return rows
+
+    def hotlists(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM hotlists ORDER BY published_at DESC")
+
+    def counts(self) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT (SELECT COUNT(*) FROM events WHERE kind = 'hit') AS hits, "
+            "(SELECT COUNT(*) FROM events WHERE kind = 'read') AS reads, "
+            "(SELECT COUNT(*) FROM quarantine) AS quarantined, (SELECT COUNT(*) FROM cars) AS cars"
+        )
+        return {k: int(v) for k, v in rows[0].items()}
+
+    def close(self) -> None:
+        for con, lock in ((self._w, self._wlock), (self._r, self._rlock)):
+            with lock:
+                con.close()
+
+
+class _SqliteTx:
+    """sqlite3 in autocommit mode with explicit BEGIN IMMEDIATE, so a batch is one write transaction."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self._open = False
+
+    def cursor(self) -> sqlite3.Cursor:
+        if not self._open:
+            self.con.execute("BEGIN IMMEDIATE")
+            self._open = True
+        return self.con.cursor()
+
+    def commit(self) -> None:
+        if self._open:
+            self.con.execute("COMMIT")
+            self._open = False
+
+    def rollback(self) -> None:
+        if self._open:
+            self.con.execute("ROLLBACK")
+            self._open = False
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _values(ev: EventRow) -> tuple[Any, ...]:
+    return tuple(getattr(ev, c) for c in _COLUMNS)
+
+
+def open_store(url: str) -> Store:
+    return Store(url)
+
+
+__all__ = ["AddResult", "EventFilter", "Quarantined", "Store", "StoreError", "open_store"]

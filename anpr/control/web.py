@@ -1,0 +1,161 @@
+"""The control-room page (Starlette): live hits by Server-Sent Events, cars, filtered reads, exports.
+
+Handlers are plain functions (Starlette runs them in its thread pool, which suits the blocking DB
+drivers); only the event stream is async. The receiver's writer thread hands new events to `Hub`,
+which passes them into the event loop with `call_soon_threadsafe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from anpr.control.config import WebConfig
+from anpr.control.export import car_view, iso, render
+from anpr.control.ingest import EventRow
+from anpr.control.query import filter_from_params
+from anpr.control.store import AddResult, Store
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+_CLIENT_QUEUE = 1000  # a browser this far behind is dropped; it reconnects and reloads the lists
+
+
+def event_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["received_at"] = iso(row["received_at"])
+    out.pop("ts", None)
+    return out
+
+
+def row_of(ev: EventRow, received_at: float) -> dict[str, Any]:
+    """The page's view of a freshly stored event: the same keys as `Store.events` rows."""
+    keys = ("event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "lat",
+            "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final")  # fmt: skip
+    d = {k: getattr(ev, k) for k in keys}
+    d.update(has_crop=ev.crop is not None, received_at=iso(received_at))
+    return d
+
+
+class Hub:
+    """Fans new events out to every open event stream."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients: set[asyncio.Queue[str]] = set()
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def on_stored(self, res: AddResult) -> None:
+        """Receiver listener (writer thread)."""
+        now = time.time()
+        msgs = [f"event: {ev.kind}\ndata: {json.dumps(row_of(ev, now))}\n\n" for ev in res.stored]
+        if res.statuses or res.stored:
+            msgs.append("event: cars\ndata: {}\n\n")
+        if msgs and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._fanout, msgs)
+
+    def _fanout(self, msgs: list[str]) -> None:
+        for q in list(self._clients):
+            try:
+                for m in msgs:
+                    q.put_nowait(m)
+            except asyncio.QueueFull:
+                self._clients.discard(q)
+                log.warning("an event stream fell %d messages behind; dropped it", _CLIENT_QUEUE)
+
+    async def stream(self) -> AsyncIterator[str]:
+        q: asyncio.Queue[str] = asyncio.Queue(_CLIENT_QUEUE)
+        self._clients.add(q)
+        try:
+            yield "retry: 1000\n: connected\n\n"
+            while q in self._clients:
+                try:
+                    yield await asyncio.wait_for(q.get(), 15)
+                except asyncio.TimeoutError:
+                    yield ": ping\n\n"  # keeps proxies from closing an idle stream
+        finally:
+            self._clients.discard(q)
+
+
+def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+    def params(req: Request) -> dict[str, str]:
+        return dict(req.query_params)
+
+    def bad(err: ValueError) -> JSONResponse:
+        return JSONResponse({"error": str(err)}, status_code=400)
+
+    def index(_req: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    def events(req: Request) -> Response:
+        try:
+            flt = filter_from_params(params(req), cfg.max_rows)
+        except ValueError as err:
+            return bad(err)
+        return JSONResponse([event_json(r) for r in store.events(flt)])
+
+    def export(req: Request) -> Response:
+        fmt = req.path_params["fmt"]
+        try:
+            flt = filter_from_params(params(req), cfg.max_rows)
+            body, media = render(store.events(flt), fmt)
+        except ValueError as err:
+            return bad(err)
+        name = f"anpr-{flt.kind or 'events'}.{fmt}"
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    def cars(_req: Request) -> Response:
+        now, hl = time.time(), store.hotlists()
+        return JSONResponse([car_view(r, hl, now, cfg.offline_after_s) for r in store.cars()])
+
+    def crop(req: Request) -> Response:
+        data = store.crop(req.path_params["event_id"])
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "max-age=86400"})
+
+    def quarantine(req: Request) -> Response:
+        rows = store.quarantine(min(int(req.query_params.get("limit", "50") or 50), 1000))
+        for r in rows:
+            r["payload"] = r["payload"][:2000].decode("utf-8", "replace")
+            r["received_at"] = iso(r["received_at"])
+        return JSONResponse(rows)
+
+    def stats_view(_req: Request) -> Response:
+        return JSONResponse({"store": store.counts(), "receiver": stats() if stats else None})
+
+    async def stream(_req: Request) -> Response:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(hub.stream(), media_type="text/event-stream", headers=headers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        hub.attach(asyncio.get_running_loop())
+        yield
+
+    routes = [
+        Route("/", index),
+        Route("/api/events", events),
+        Route("/api/export.{fmt}", export),
+        Route("/api/cars", cars),
+        Route("/api/crop/{event_id}", crop),
+        Route("/api/quarantine", quarantine),
+        Route("/api/stats", stats_view),
+        Route("/api/stream", stream),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

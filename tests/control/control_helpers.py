@@ -1,0 +1,153 @@
+"""Helpers for the control-room tests: a real PostgreSQL server, the `anpr control serve` process, HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "uplink"))
+
+from uplink_helpers import free_port, wait_until  # noqa: E402
+
+
+def pg_bin() -> Path | None:
+    """Debian's PostgreSQL server binaries (apt-get install postgresql), newest version first."""
+    base = Path("/usr/lib/postgresql")
+    for ver in sorted(base.glob("*"), key=lambda p: int(p.name) if p.name.isdigit() else 0, reverse=True):
+        if (ver / "bin" / "initdb").exists():
+            return ver / "bin"
+    return None
+
+
+class Postgres:
+    """A throw-away PostgreSQL cluster on 127.0.0.1, run as the `postgres` user (it refuses to run as root)."""
+
+    def __init__(self) -> None:
+        self.bin = pg_bin()
+        self.dir = Path(tempfile.mkdtemp(prefix="anpr-pg-"))
+        self.port = free_port()
+        self.user = "postgres" if os.geteuid() == 0 else None
+
+    def _run(self, *cmd: str) -> subprocess.CompletedProcess[str]:
+        assert self.bin is not None
+        argv = [str(self.bin / cmd[0]), *cmd[1:]]
+        if self.user is not None:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    def start(self) -> str | None:
+        """Start; None when it runs, else why not (the caller skips with that reason)."""
+        if self.bin is None:
+            return "PostgreSQL server not installed (apt-get install postgresql)"
+        if self.user is not None:
+            if shutil.which("runuser") is None:
+                return "running as root without runuser: cannot start PostgreSQL as user postgres"
+            shutil.chown(self.dir, self.user)
+        r = self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
+        if r.returncode != 0:
+            return f"initdb failed: {r.stderr.strip()[-500:]}"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        r = self._run("pg_ctl", "-D", str(self.dir / "data"), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
+        if r.returncode != 0:
+            return f"pg_ctl start failed: {r.stderr.strip()[-500:]}"
+        return None
+
+    def url(self, db: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+
+    def create_db(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.bin is not None and (self.dir / "data").exists():
+            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def write_config(path: Path, broker_port: int, web_port: int, db: str, extra: str = "") -> Path:
+    path.write_text(
+        f'database_url = "{db}"\nlog_level = "INFO"\n[broker]\nhost = "127.0.0.1"\nport = {broker_port}\n'
+        f'client_id = "control-{web_port}"\n{extra}\n[web]\nport = {web_port}\noffline_after_s = 30\n'
+    )
+    return path
+
+
+class ServeProcess:
+    """`anpr control serve -c CONFIG` as a real process; `url` is its page."""
+
+    def __init__(self, config: Path, web_port: int, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{web_port}"
+        self.log = log
+        with log.open("ab") as fh:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "anpr", "control", "serve", "-c", str(config)],
+                stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT),
+            )  # fmt: skip
+        ok = wait_until(self._ready, 20, 0.1)
+        if not ok:
+            self.stop()
+            raise RuntimeError(f"anpr control serve did not come up: {log.read_text()[-3000:]}")
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"anpr control serve exited: {self.log.read_text()[-3000:]}")
+        try:
+            stats = get_json(self.url + "/api/stats")
+        except OSError:
+            return False
+        return bool(stats["receiver"]["connected"])
+
+    def stats(self) -> dict[str, Any]:
+        return get_json(self.url + "/api/stats")  # type: ignore[no-any-return]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def get_status(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def drill(port: int, state: Path, device: str, count: int, *extra: str) -> subprocess.Popen[str]:
+    """A generated car (anpr.uplink.drill): durable outbox + MQTT publisher, prints `ID <event_id> <kind>`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "anpr.uplink.drill", "--port", str(port), "--state", str(state), "--device", device,
+         "--count", str(count), "--hits-every", "5", "--drain-timeout", "30", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT),
+    )  # fmt: skip
+
+
+def promised_ids(stdout: str) -> set[str]:
+    return {line.split()[1] for line in stdout.splitlines() if line.startswith("ID ")}
+
+
+__all__ = ["Postgres", "ServeProcess", "drill", "free_port", "get_json", "promised_ids", "wait_until", "write_config"]
