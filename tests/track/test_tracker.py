@@ -162,3 +162,29 @@ def test_expire_ends_quiet_cameras() -> None:
     assert tracker.expire(at(0.6)) == []
     assert [p.passage_id for p in tracker.expire(at(0.8))] == ["x-000001"]
     assert tracker.flush() == []
+
+
+def test_settled_passage_is_read_only_every_nth_frame() -> None:
+    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, read_every_confident=3))
+    text = "BBCL12"
+    read_pattern = []
+    for i in range(12):
+        box = moving_box(i)
+        det = obs(i, i / 10, box, None).detection
+        skip = tracker.settled("cam1", [det], at(i / 10))
+        read = None if 0 in skip else make_read(text)
+        read_pattern.append(read is not None)
+        tracker.update("cam1", i, at(i / 10), draw_frame([(box, text)]), [obs(i, i / 10, box, read)])
+    # Unsettled: read every frame until the consensus is confident (2 reads), then one read in three.
+    assert read_pattern[:2] == [True, True]
+    assert read_pattern[2:] == [False, False, True] * 3 + [False]
+    (passage,) = tracker.flush()
+    assert passage.consensus is not None and passage.consensus.text == text
+    assert len(passage.observations) == 12  # skipped reads still extend the passage
+
+
+def test_settled_is_empty_when_reading_every_frame() -> None:
+    tracker = IouTracker(TrackerConfig(min_reads=1, hit_confidence=0.5, read_every_confident=1))
+    drive(tracker, 3)
+    det = obs(3, 0.3, moving_box(3), None).detection
+    assert tracker.settled("cam1", [det], at(0.3)) == set()
