@@ -6,13 +6,13 @@ assembles them and turns validation errors into messages a technician can act on
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from anpr._config_base import Section
+from anpr._config_base import ConfigError as ConfigError  # re-exported: callers catch it from here
+from anpr._config_base import Section, read_toml, validate
 from anpr.capture.config import CameraConfig
 from anpr.detect.config import DetectorConfig
 from anpr.gps.config import GpsConfig
@@ -21,15 +21,6 @@ from anpr.metrics_config import MetricsConfig
 from anpr.ocr.config import ReaderConfig
 from anpr.track.config import TrackerConfig
 from anpr.uplink.config import UplinkConfig
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - JetPack 6 ships Python 3.10
-    import tomli as tomllib
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used; the message names the key, the value and what is allowed."""
 
 
 class AppConfig(Section):
@@ -60,36 +51,13 @@ class AppConfig(Section):
         return self
 
 
-def _format_error(err: ValidationError, source: str) -> str:
-    lines = [f"{source}: {err.error_count()} problem(s) in the config:"]
-    for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        if e["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key (value {e['input']!r}); check its spelling against `anpr config show`")
-        else:
-            lines.append(f"  {key} = {e.get('input')!r}: {e['msg']}")
-    return "\n".join(lines)
-
-
 def from_dict(data: dict[str, Any], source: str = "config") -> AppConfig:
     """Build and validate a config from a dict (what tests and the TOML loader use)."""
-    try:
-        return AppConfig.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(_format_error(err, source)) from None
+    return validate(AppConfig, data, source)
 
 
 def load(path: str | Path | None) -> AppConfig:
     """Load a TOML file, or the built-in defaults when `path` is None."""
     if path is None:
         return AppConfig()
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{p}: cannot read config file: {err}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: not valid TOML: {err}") from None
-    return from_dict(data, str(p))
+    return from_dict(read_toml(path), str(path))

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from anpr._config_base import Section
-from anpr.config import ConfigError, _format_error
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from anpr._config_base import Section, read_toml, validate
 
 
 class BrokerConfig(Section):
@@ -98,23 +91,11 @@ class ControlConfig(Section):
 
 
 def control_from_dict(data: dict[str, Any], source: str = "control config") -> ControlConfig:
-    try:
-        return ControlConfig.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(_format_error(err, source)) from None
+    return validate(ControlConfig, data, source)
 
 
 def load_control(path: str | Path | None) -> ControlConfig:
     """Load the control room's TOML, or the defaults (local broker, SQLite in the working folder)."""
     if path is None:
         return ControlConfig()
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{p}: cannot read config file: {err}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: not valid TOML: {err}") from None
-    return control_from_dict(data, str(p))
+    return control_from_dict(read_toml(path), str(path))
