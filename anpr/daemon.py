@@ -17,7 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from anpr.config import AppConfig
-from anpr.status import collect, status_path, summary_line, write_atomic
+from anpr.status import collect, status_path, summary_line, uplink_status, write_atomic
 
 if TYPE_CHECKING:
     from anpr.hotlist.store import HotlistStore
@@ -92,7 +92,7 @@ def run_daemon(cfg: AppConfig) -> int:
 
     def status() -> dict[str, Any]:
         p = holder.get("pipeline")
-        return p.health.snapshot() if p is not None else {}
+        return uplink_status(p, device_id=cfg.device_id) if p is not None else {}
 
     try:
         stages = build_stages(cfg, with_uplink=True, status_provider=status)

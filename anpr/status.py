@@ -203,3 +203,22 @@ def summary_line(st: dict[str, Any]) -> str:
     if "entries" in hl:
         parts.append(f"hotlist v{hl.get('version')} {hl['entries']} entries{' STALE' if hl.get('stale') else ''}")
     return "; ".join(parts)
+
+
+def uplink_status(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
+    """The part of `collect` the retained MQTT status message carries (the uplink adds its outbox):
+    fps per camera, camera connection, model versions, hotlist version and age, fix age."""
+    full = collect(pipeline, device_id=device_id)
+    cams = (full.get("health") or {}).get("cameras") or {}
+    sources = full.get("sources") or {}
+    hotlist = full.get("hotlist") or {}
+    gps = full.get("gps") or {}
+    return {
+        "cameras": {
+            cid: {"fps": c.get("fps"), "connected": (sources.get(cid) or {}).get("connected")}
+            for cid, c in cams.items()
+        },
+        "models": full.get("models"),
+        "hotlist": {k: hotlist.get(k) for k in ("version", "age_s", "stale", "entries")} if hotlist else None,
+        "fix": {k: gps.get(k) for k in ("source", "connected", "fix_age_s")} if gps else None,
+    }

@@ -47,6 +47,8 @@ def test_run_publishes_the_clip_and_drains_before_exit(
         assert sub.subscribed.wait(10), "subscriber could not connect to the test broker"
         daemon = Daemon(cfg, tmp_path / "anpr.log")
         online = wait_until(lambda: (sub.status or {}).get("state") == "online", 60)
+        # The first status goes out at connect, before the stages run; the periodic ones carry them.
+        wait_until(lambda: "models" in (sub.status or {}), 30)
         status = dict(sub.status or {})
         rc = daemon.wait(120)
         log = daemon.log()
@@ -54,6 +56,10 @@ def test_run_publishes_the_clip_and_drains_before_exit(
         assert_clean_log(log)
         assert online, f"no online status while running; last {status}"
         assert status["device_id"] == DEVICE and "outbox" in status
+        # What the control room shows per car: models, fps per camera, hotlist version.
+        assert set(status["models"]) == {"detector", "reader"}
+        assert "fps" in status["cameras"]["gate"]
+        assert status["hotlist"]["version"] == 7
         assert "hotlist snapshot v7 from file:" in log, log[-3000:]
 
         rows = outbox_rows(state / "outbox.sqlite")
