@@ -118,9 +118,13 @@ class Pipeline:
     def process(self, frame: Frame, queued_mono: float | None = None) -> None:
         """Run one frame through detect → read → track → hotlist → events."""
         detector = self.stages.detectors[frame.camera_id]
-        dets = self._guarded("detect", lambda: detector.detect(frame.image))
-        detections = list(dets) if isinstance(dets, list) else []
         tracker = self._trackers[frame.camera_id]
+        detections: list[Detection] = []
+        # While every passage in view is settled the detector (the largest cost) skips some frames;
+        # a vehicle that appears meanwhile is found at most N-1 frames later.
+        if tracker.wants_detection(frame.camera_id):
+            dets = self._guarded("detect", lambda: detector.detect(frame.image))
+            detections = list(dets) if isinstance(dets, list) else []
         # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost).
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at)
         observations = [

@@ -39,6 +39,12 @@ class TrackerConfig(Section):
         le=100,
         description="once a passage's consensus is confident, read its plate only every Nth frame (1: every frame)",
     )
+    detect_every_settled: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="while every open passage of a camera is confident, run the detector on every Nth frame only",
+    )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"
     )

@@ -54,6 +54,11 @@ class PassageTracker(Protocol):
         """End every open passage (end of file, shutdown)."""
         ...
 
+    def wants_detection(self, camera_id: str) -> bool:
+        """False on frames where detection may be skipped: every open passage of the camera is confident,
+        and it was detected on fewer than N-1 frames ago (`TrackerConfig.detect_every_settled`)."""
+        ...
+
     def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
         """Indices of `detections` that belong to passages whose consensus is settled and need no read
         this frame (the pipeline then skips the reader for them: it is the second largest cost)."""
@@ -129,6 +134,7 @@ class IouTracker:
         self.config = config or TrackerConfig()
         self._open: dict[str, list[_Track]] = {}
         self._counters: dict[str, int] = {}
+        self._skipped: dict[str, int] = {}  # frames in a row without detection, per camera
 
     def update(
         self,
@@ -161,6 +167,16 @@ class IouTracker:
     def expire(self, now: datetime) -> list[Passage]:
         """End passages on every camera unseen for longer than max_gap_s at `now` (a camera went quiet)."""
         return [p for camera_id in list(self._open) for p in self._end_stale(camera_id, now)]
+
+    def wants_detection(self, camera_id: str) -> bool:
+        tracks = self._open.get(camera_id, [])
+        skipped = self._skipped.get(camera_id, 0)
+        every = self.config.detect_every_settled
+        if every > 1 and skipped < every - 1 and tracks and all(t.confident_sent for t in tracks):
+            self._skipped[camera_id] = skipped + 1
+            return False
+        self._skipped[camera_id] = 0
+        return True
 
     def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
         tracks = self._open.get(camera_id, [])

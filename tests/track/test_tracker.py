@@ -188,3 +188,24 @@ def test_settled_is_empty_when_reading_every_frame() -> None:
     drive(tracker, 3)
     det = obs(3, 0.3, moving_box(3), None).detection
     assert tracker.settled("cam1", [det], at(0.3)) == set()
+
+
+def test_detection_is_skipped_only_while_every_passage_is_settled() -> None:
+    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3))
+    assert tracker.wants_detection("cam1")  # nothing open: always detect
+    for i in range(2):
+        box = moving_box(i)
+        tracker.update("cam1", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, make_read("BBCL12"))])
+        if i == 0:
+            assert tracker.wants_detection("cam1")  # one read: not confident yet
+    pattern = [tracker.wants_detection("cam1") for _ in range(7)]
+    assert pattern == [False, False, True, False, False, True, False]
+    assert tracker.wants_detection("cam2")  # cameras are independent
+
+
+def test_an_unsettled_passage_keeps_detection_on_every_frame() -> None:
+    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3))
+    drive(tracker, 3)  # confident
+    box = moving_box(0, y0=20)
+    tracker.update("cam1", 3, at(0.3), draw_frame([(box, "ZZZZ99")]), [obs(3, 0.3, box, None)])  # a new, unread one
+    assert all(tracker.wants_detection("cam1") for _ in range(4))
