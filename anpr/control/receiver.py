@@ -14,11 +14,9 @@ from __future__ import annotations
 import logging
 import queue
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -26,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from anpr import mqtt_credentials as credentials
 from anpr.control.config import BrokerConfig
 from anpr.control.ingest import SchemaCheck, ingest, load_validator
 from anpr.control.store import AddResult, Store
@@ -40,36 +39,19 @@ class ReceiverError(Exception):
     """A receiver that cannot be set up (unreadable password or TLS files)."""
 
 
-def _password(cfg: BrokerConfig) -> str | None:
-    import os
-
-    if cfg.password_file:
-        try:
-            return Path(cfg.password_file).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as err:
-            raise ReceiverError(f"broker.password_file {cfg.password_file}: {err.strerror}") from None
-    if cfg.password_env:
-        if cfg.password_env not in os.environ:
-            raise ReceiverError(f"broker.password_env: environment variable {cfg.password_env} is not set")
-        return os.environ[cfg.password_env]
-    return None
-
-
 def make_client(cfg: BrokerConfig, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
     """An MQTT 5 client with the control room's credentials and TLS (shared with `publish-hotlist`)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack)
     client.on_log = lambda _c, _u, _lvl, buf: log.debug("paho: %s", buf)
-    if cfg.username is not None:
-        client.username_pw_set(cfg.username, _password(cfg))
-    if cfg.tls:
-        try:
-            ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cfg.ca_file)
-            if cfg.cert_file and cfg.key_file:
-                ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
-        except (OSError, ssl.SSLError) as err:
-            raise ReceiverError(f"broker TLS files (ca_file/cert_file/key_file) unusable: {err}") from None
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        client.tls_set_context(ctx)
+    try:
+        if cfg.username is not None:
+            client.username_pw_set(
+                cfg.username, credentials.read_password("broker", cfg.password_file, cfg.password_env)
+            )
+        if cfg.tls:
+            client.tls_set_context(credentials.tls_context("broker", cfg.ca_file, cfg.cert_file, cfg.key_file))
+    except credentials.CredentialError as err:
+        raise ReceiverError(str(err)) from None
     return client
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -26,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from anpr import mqtt_credentials as credentials
 from anpr.uplink.config import UplinkConfig
 from anpr.uplink.outbox import Outbox
 
@@ -39,28 +38,17 @@ class PublisherError(Exception):
 
 
 def read_password(cfg: UplinkConfig) -> str | None:
-    if cfg.password_file:
-        try:
-            return Path(cfg.password_file).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as err:
-            raise PublisherError(f"uplink.password_file {cfg.password_file}: {err.strerror}") from None
-    if cfg.password_env:
-        value = os.environ.get(cfg.password_env)
-        if value is None:
-            raise PublisherError(f"uplink.password_env: environment variable {cfg.password_env} is not set")
-        return value
-    return None
+    try:
+        return credentials.read_password("uplink", cfg.password_file, cfg.password_env)
+    except credentials.CredentialError as err:
+        raise PublisherError(str(err)) from None
 
 
 def tls_context(cfg: UplinkConfig) -> ssl.SSLContext:
     try:
-        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cfg.ca_file)
-        if cfg.cert_file and cfg.key_file:
-            ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
-    except (OSError, ssl.SSLError) as err:
-        raise PublisherError(f"uplink TLS files (ca_file/cert_file/key_file) unusable: {err}") from None
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
+        return credentials.tls_context("uplink", cfg.ca_file, cfg.cert_file, cfg.key_file)
+    except credentials.CredentialError as err:
+        raise PublisherError(str(err)) from None
 
 
 class MqttPublisher:
