@@ -105,6 +105,7 @@ def run_daemon(cfg: AppConfig) -> int:
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
         return 2
     from anpr.hotlist.sources import start_sync
+    from anpr.mqtt_credentials import CredentialError
 
     pipeline = Pipeline(sources, stages, device_id=cfg.device_id, policy=event_policy(cfg))
     holder["pipeline"] = pipeline
@@ -120,7 +121,11 @@ def run_daemon(cfg: AppConfig) -> int:
         pipeline.health = MeteredHealth(registry)  # before run(): stage timings then feed the histograms
         metrics = serve(cfg.metrics, registry)
     store = cast("HotlistStore", stages.matcher)  # build_stages always backs the matcher with the store
-    syncs = start_sync(cfg.hotlist, store, cfg.device_id)
+    try:
+        syncs = start_sync(cfg.hotlist, store, cfg.device_id)
+    except CredentialError as err:  # an unreadable hotlist broker password or TLS file
+        print(f"anpr run: cannot start: {err}", file=sys.stderr)
+        return 2
     notify = _notifier()
     watchdog = threading.Thread(
         target=_watchdog, args=(pipeline, stop, notify, max(c.read_timeout_s for c in cfg.cameras) * 2), daemon=True

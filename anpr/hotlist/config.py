@@ -48,6 +48,9 @@ class HotlistConfig(Section):
     mqtt_ca: str | None = Field(default=None, description="CA file: use TLS to the broker (None: plain)")
     mqtt_certfile: str | None = Field(default=None, description="client certificate for TLS (optional)")
     mqtt_keyfile: str | None = Field(default=None, description="client key for TLS (optional)")
+    mqtt_username: str | None = Field(default=None, max_length=256, description="MQTT user name (optional)")
+    mqtt_password_file: str | None = Field(default=None, description="file holding the MQTT password")
+    mqtt_password_env: str | None = Field(default=None, description="environment variable holding the MQTT password")
 
     @property
     def mqtt_topic(self) -> str:

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Protocol
 
+from anpr import mqtt_credentials as credentials
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.store import ApplyResult, HotlistStore
 from anpr.redact import redact
@@ -159,9 +160,15 @@ class MqttSource:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
+        cfg = self.cfg
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
-        if self.cfg.mqtt_ca:
-            client.tls_set(ca_certs=self.cfg.mqtt_ca, certfile=self.cfg.mqtt_certfile, keyfile=self.cfg.mqtt_keyfile)
+        if cfg.mqtt_username is not None:
+            password = credentials.read_password("hotlist.mqtt", cfg.mqtt_password_file, cfg.mqtt_password_env)
+            client.username_pw_set(cfg.mqtt_username, password)
+        if cfg.mqtt_ca:
+            client.tls_set_context(
+                credentials.tls_context("hotlist.mqtt", cfg.mqtt_ca, cfg.mqtt_certfile, cfg.mqtt_keyfile)
+            )
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.reconnect_delay_set(min_delay=1, max_delay=60)
