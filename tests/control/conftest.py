@@ -8,23 +8,10 @@ from pathlib import Path
 
 import pytest
 from control_helpers import Postgres
-from uplink_helpers import MOSQUITTO, Mosquitto
 
 from anpr.control.store import Store, open_store
 
 _db_numbers = itertools.count()
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    if MOSQUITTO is None:
-        pytest.skip("mosquitto not installed (apt-get install mosquitto)")
-    d = tmp_path / "broker"
-    d.mkdir()
-    b = Mosquitto(d)
-    b.start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture(scope="session")

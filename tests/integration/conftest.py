@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import ssl
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,32 +13,14 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-_TESTS = Path(__file__).resolve().parents[1]
-for _area in ("uplink",):  # uplink_helpers (mosquitto, subscriber, schema) and tls_certs live there
-    if str(_TESTS / _area) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _area))
-
-from integration_helpers import SAMPLES, RtspPlayer, Signer, rtsp_unusable  # noqa: E402
-from tls_certs import make_ca, make_leaf, write_pair  # noqa: E402
-from uplink_helpers import MOSQUITTO, Mosquitto, free_port, load_validator  # noqa: E402
+from integration_helpers import SAMPLES, RtspPlayer, Signer, rtsp_unusable
+from tls_certs import make_ca, make_leaf, write_pair
+from uplink_helpers import free_port, load_validator
 
 
 @pytest.fixture(scope="session")
 def validator() -> jsonschema.Draft202012Validator:
     return load_validator()
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    if MOSQUITTO is None:
-        pytest.skip("mosquitto not installed (apt-get install mosquitto)")
-    d = tmp_path / "broker"
-    d.mkdir()
-    b = Mosquitto(d)
-    b.start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture

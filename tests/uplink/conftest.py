@@ -1,43 +1,17 @@
-"""Fixtures for the uplink tests (helpers live in uplink_helpers.py)."""
+"""Fixtures for the uplink tests (helpers live in uplink_helpers.py; the broker in tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import jsonschema
 import pytest
-from uplink_helpers import MOSQUITTO, Mosquitto, Subscriber, load_validator
+from uplink_helpers import Subscriber, load_validator
 
 
 @pytest.fixture(scope="session")
 def schema_validator() -> jsonschema.Draft202012Validator:
     return load_validator()
-
-
-@pytest.fixture
-def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
-    if MOSQUITTO is None:
-        pytest.skip("mosquitto not installed (apt-get install mosquitto)")
-    brokers: list[Mosquitto] = []
-
-    def factory(extra_conf: str = "", start: bool = True, listener: str = "") -> Mosquitto:
-        d = tmp_path / f"broker{len(brokers)}"
-        d.mkdir()
-        b = Mosquitto(d, extra_conf, listener=listener)
-        brokers.append(b)
-        if start:
-            b.start()
-        return b
-
-    yield factory
-    for b in brokers:
-        b.stop()
-
-
-@pytest.fixture
-def broker(mosquitto_factory: Callable[..., Mosquitto]) -> Mosquitto:
-    return mosquitto_factory()
 
 
 @pytest.fixture
