@@ -40,7 +40,7 @@ class TrackerConfig(Section):
         description="once a passage's consensus is confident, read its plate only every Nth frame (1: every frame)",
     )
     detect_every_settled: int = Field(
-        default=2,
+        default=3,
         ge=1,
         le=10,
         description="while every open passage of a camera is confident, run the detector on every Nth frame only",
