@@ -36,10 +36,9 @@ class Broker:
         # persistence on: a restarted broker keeps the subscriber's queued QoS 1 messages, as in production
         self._conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {workdir}/\nmax_queued_messages 0\n"
+            f"persistence_location {workdir}/\nmax_queued_messages 0\n" + ("user root\n" if os.geteuid() == 0 else "")
             # As root, mosquitto drops to user `mosquitto`, who cannot write a 0700 temp folder: the broker
             # then keeps no sessions across the restart drill and the subscriber's messages are lost there.
-            + ("user root\n" if os.geteuid() == 0 else "")
         )
         self._proc: subprocess.Popen[bytes] | None = None
 
