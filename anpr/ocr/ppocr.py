@@ -61,6 +61,7 @@ def load_session(
                 f"another model; rebuild it with: {REBUILD}, or set reader.sha256 for your own model"
             )
     opts = ort.SessionOptions()
+    opts.enable_mem_pattern = False  # measured: peak RSS 368 -> 343 MB on the gantry bench, same speed
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     # spinning threads burn the cores the detector and capture need while waiting for work
