@@ -1,4 +1,4 @@
-"""Fixtures every test area shares: a real mosquitto broker on loopback.
+"""Fixtures every test area shares: a real mosquitto broker and a real HTTPS hotlist server on loopback.
 
 The broker helpers live in tests/uplink/uplink_helpers.py (with the subscriber and the TLS certificate
 makers); that folder is put on the import path here once, for every area.
@@ -6,7 +6,9 @@ makers); that folder is put on the import path here once, for every area.
 
 from __future__ import annotations
 
+import ssl
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "uplink"))
 
+from https_server import HotlistHandler, HotlistHttpServer
+from tls_certs import make_ca, make_leaf, write_pair
 from uplink_helpers import MOSQUITTO, Mosquitto
 
 
@@ -41,3 +45,23 @@ def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
 @pytest.fixture
 def broker(mosquitto_factory: Callable[..., Mosquitto]) -> Mosquitto:
     return mosquitto_factory()
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[HotlistHttpServer, str, Path]]:
+    """A real TLS server on loopback with its own CA; yields (server, url, CA file). Set `server.body`."""
+    d = tmp_path / "tls"
+    d.mkdir()
+    ca = make_ca("test hotlist CA")
+    _, ca_file = write_pair(ca, d, "ca")
+    key_file, cert_file = write_pair(make_leaf(ca, "localhost", server=True), d, "server")
+    server = HotlistHttpServer(("127.0.0.1", 0), HotlistHandler)
+    server.requests = []
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_file, key_file)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, f"https://localhost:{server.server_address[1]}/hotlist/national", ca_file
+    server.shutdown()
+    server.server_close()

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import http.server
-import ipaddress
-import ssl
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 from hotlist_helpers import delta, free_port, read, snapshot
+from https_server import HotlistHttpServer
 from paho.mqtt.enums import CallbackAPIVersion
+from tls_certs import make_ca, write_pair
 
 from anpr.hotlist.sources import FileSource, HttpsSource, MqttSource, build_sources
 from anpr.hotlist.store import HotlistStore
@@ -51,78 +41,10 @@ def test_file_source_applies_on_change_only(
 # -- HTTPS ----------------------------------------------------------------------------------------------
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    body: bytes = b""
-    requests: list[dict[str, str]]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.server.requests.append(dict(self.headers))
-        etag = '"' + hashlib.sha256(self.server.body).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("ETag", etag)
-        self.send_header("Last-Modified", "Wed, 01 Jan 2025 00:00:00 GMT")
-        self.send_header("Content-Length", str(len(self.server.body)))
-        self.end_headers()
-        self.wfile.write(self.server.body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
-        pass
-
-
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[_Server, str, Path]]:
-    cert, key = _self_signed(tmp_path)
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.requests = []
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, f"https://localhost:{server.server_address[1]}/hotlist/national", cert
-    server.shutdown()
-    server.server_close()
-
-
 def test_https_pull_with_etag(
-    tls_server: tuple[_Server, str, Path], make_store: Callable[..., HotlistStore], key: Ed25519PrivateKey
+    https_server: tuple[HotlistHttpServer, str, Path], make_store: Callable[..., HotlistStore], key: Ed25519PrivateKey
 ) -> None:
-    server, url, cert = tls_server
+    server, url, cert = https_server
     store = make_store(https_url=url, https_ca=str(cert))
     (src,) = build_sources(store.cfg, store)
     assert isinstance(src, HttpsSource)
@@ -138,13 +60,13 @@ def test_https_pull_with_etag(
 
 
 def test_https_untrusted_certificate_is_not_used(
-    tls_server: tuple[_Server, str, Path],
+    https_server: tuple[HotlistHttpServer, str, Path],
     make_store: Callable[..., HotlistStore],
     key: Ed25519PrivateKey,
     tmp_path: Path,
 ) -> None:
-    server, url, _ = tls_server
-    other_ca, _ = _self_signed(tmp_path / "..")
+    server, url, _ = https_server
+    _, other_ca = write_pair(make_ca("some other CA"), tmp_path, "other-ca")
     server.body = snapshot(key, 1, [{"plate": "BBCL12"}])
     store = make_store()
     src = HttpsSource(url, store, ca=str(other_ca), interval=1, timeout=5)
