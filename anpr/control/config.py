@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from anpr._config_base import Section, read_toml, validate
+from anpr.mqtt_auth_config import MqttAuth
 
 
-class BrokerConfig(Section):
+class BrokerConfig(MqttAuth):
     host: str = Field(default="localhost", description="MQTT broker host")
     port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 is usual with TLS)")
     prefix: str = Field(default="anpr", pattern=r"^[A-Za-z0-9_/-]{1,64}$", description="topic prefix of the cars")
@@ -34,25 +35,6 @@ class BrokerConfig(Section):
     max_payload_bytes: int = Field(
         default=1 << 20, ge=1024, description="larger payloads are quarantined (a crop is capped on the car)"
     )
-    tls: bool = Field(default=False, description="connect with TLS")
-    ca_file: str | None = Field(default=None, description="CA bundle that signed the broker's certificate")
-    cert_file: str | None = Field(default=None, description="client certificate, PEM (mutual TLS)")
-    key_file: str | None = Field(default=None, description="client private key, PEM (mutual TLS)")
-    username: str | None = Field(default=None, max_length=256, description="MQTT user name of the control room")
-    password_file: str | None = Field(default=None, description="file holding the MQTT password")
-    password_env: str | None = Field(
-        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the MQTT password"
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> BrokerConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
-        if (self.cert_file or self.ca_file) and not self.tls:
-            raise ValueError("ca_file/cert_file given but tls = false; set tls = true")
-        if self.password_file and self.password_env:
-            raise ValueError("give password_file or password_env, not both")
-        return self
 
 
 class WebConfig(Section):

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from anpr._config_base import Section
+from anpr.mqtt_auth_config import MqttAuth
 
 MqttVersion = Literal["5", "3.1.1"]
 
 
-class UplinkConfig(Section):
+class UplinkConfig(MqttAuth):
     enabled: bool = Field(default=False, description="publish over MQTT (off: events only go to the outbox/stdout)")
     host: str = Field(default="localhost", description="MQTT broker host")
     port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 is usual with TLS)")
@@ -38,16 +38,7 @@ class UplinkConfig(Section):
     )
     publish_reads: bool = Field(default=True, description="publish reads on {prefix}/{device}/read (hits always go)")
 
-    # Security
-    tls: bool = Field(default=False, description="connect with TLS")
-    ca_file: str | None = Field(default=None, description="CA bundle that signed the broker's certificate (TLS)")
-    cert_file: str | None = Field(default=None, description="client certificate, PEM (mutual TLS)")
-    key_file: str | None = Field(default=None, description="client private key, PEM (mutual TLS)")
-    username: str | None = Field(default=None, max_length=256, description="MQTT user name")
-    password_file: str | None = Field(default=None, description="file holding the MQTT password (read at connect)")
-    password_env: str | None = Field(
-        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the MQTT password"
-    )
+    # Security: tls, ca_file, cert_file, key_file, username, password_file, password_env (MqttAuth)
 
     # What rides along (used by the pipeline's event builder)
     crop_for_hits: bool = Field(default=True, description="attach the best crop JPEG to hits")
@@ -84,10 +75,4 @@ class UplinkConfig(Section):
     def _check(self) -> UplinkConfig:
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
-        if (self.cert_file or self.ca_file) and not self.tls:
-            raise ValueError("ca_file/cert_file given but tls = false; set tls = true")
-        if self.password_file and self.password_env:
-            raise ValueError("give password_file or password_env, not both")
         return self
