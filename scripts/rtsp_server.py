@@ -5,10 +5,12 @@ Runs with the *system* interpreter (`/usr/bin/python3`), not the project venv, b
 GstRtspServer typelib come from Debian (`python3-gi`, `gir1.2-gst-rtsp-server-1.0`,
 `gstreamer1.0-plugins-{good,bad,ugly}`).
 
-    /usr/bin/python3 scripts/rtsp_server.py PORT [VIDEO] [--mount /cam] [--codec h264|mjpeg]
+    /usr/bin/python3 scripts/rtsp_server.py PORT [VIDEO] [--mount /cam] [--codec h264|mjpeg] [--passthrough]
 
 Without VIDEO it serves an endless live test pattern (a moving ball with the running time drawn);
-with VIDEO it decodes that file and serves it once at its own pace. When the server is listening it
+with VIDEO it decodes that file and serves it once at its own pace. `--passthrough` serves an H.264 MP4's
+own stream without decoding or encoding (as a camera's encoder would deliver it), which leaves the CPU to
+whatever reads the stream on the same machine. When the server is listening it
 prints one line `READY rtsp://127.0.0.1:PORT/cam` on stdout (tests wait for it). SIGTERM/SIGINT stop it.
 """
 
@@ -32,7 +34,9 @@ ENCODERS = {
 }
 
 
-def launch_line(video: str | None, codec: str, width: int, height: int, fps: int) -> str:
+def launch_line(video: str | None, codec: str, width: int, height: int, fps: int, passthrough: bool = False) -> str:
+    if passthrough and video is not None:
+        return f'( filesrc location="{video}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
     enc = ENCODERS[codec].format(fps=fps)
     caps = f"video/x-raw,width={width},height={height},framerate={fps}/1"
     if video is None:
@@ -51,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=320)
     ap.add_argument("--height", type=int, default=240)
     ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--passthrough", action="store_true", help="serve VIDEO's H.264 as is (size/fps ignored)")
     args = ap.parse_args(argv)
 
     Gst.init(None)
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(args.video, args.codec, args.width, args.height, args.fps))
+    factory.set_launch(launch_line(args.video, args.codec, args.width, args.height, args.fps, args.passthrough))
     factory.set_shared(True)  # every client sees the same live stream, like a real camera
     server.get_mount_points().add_factory(args.mount, factory)
     if server.attach(None) == 0:

@@ -3,9 +3,10 @@
 The default `IouTracker` is a small greedy matcher: each open track predicts its box at the frame's
 capture time with a constant-velocity model, pairs are taken by IoU (highest first), and a detection
 too far for IoU (fast or small plates) may still join a track whose predicted centre is within
-`max_center_shift` plate widths. norfair would add a Kalman filter and a dependency for no gain at
-plate scale, so it is not used. All timing is in `captured_at` time, never wall time, so a replay is
-reproducible; passage ids are `{camera_id}-{n:06d}`, counted per camera from 1.
+`max_center_shift` plate widths, or, failing both, a track that already read the same plate text.
+norfair would add a Kalman filter and a dependency for no gain at plate scale, so it is not used. All
+timing is in `captured_at` time, never wall time, so a replay is reproducible; passage ids are
+`{camera_id}-{n:06d}`, counted per camera from 1.
 """
 
 from __future__ import annotations
@@ -218,6 +219,10 @@ class IouTracker:
                 shift = math.dist(_centre(box), _centre(pbox)) / width
                 if shift <= self.config.max_center_shift:
                     pairs.append((1, shift, oi, ti))
+                elif obs.read is not None and any(_same_plate(obs.read.text, r.text) for r, _ in tracks[ti].reads):
+                    # The same plate text on the same camera within max_gap_s is the same car, however far
+                    # it moved: a live camera dropping frames can lose a far plate for several frames.
+                    pairs.append((2, shift, oi, ti))
         pairs.sort()
         used_obs: set[int] = set()
         used_tracks: set[int] = set()
@@ -278,6 +283,17 @@ class IouTracker:
             log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
             return True
         return False
+
+
+def _same_plate(a: str, b: str) -> bool:
+    """Equal, or equal but for one character the reader dropped (a far plate: DRL87 for DRWL87).
+
+    A substituted character is not enough: consecutive plates (a dealer's or a rental fleet's) drive
+    together, and merging them would vote one of them away."""
+    if len(a) == len(b):
+        return a == b
+    short, long_ = sorted((a, b), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _centre(box: Box) -> tuple[float, float]:

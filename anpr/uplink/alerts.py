@@ -15,7 +15,7 @@ import subprocess
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from anpr.types import PlateEvent
@@ -73,7 +73,10 @@ class LocalAlerts:
                 self.sound,
                 player or "paplay/aplay",
             )
+        self.repeat_s = cfg.alert_repeat_s
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._plates: dict[str, datetime] = {}  # plate -> when it last alerted
+        self.repeats = 0
         self._lock = threading.Lock()
         self.latencies_s: list[float] = []
         self.failures = 0
@@ -94,7 +97,10 @@ class LocalAlerts:
             self._seen[key] = None
             if len(self._seen) > 1024:
                 self._seen.popitem(last=False)
-        elapsed = (self._clock() - event.last_seen).total_seconds()
+        now = self._clock()
+        if self._repeat(event.plate, now):
+            return
+        elapsed = (now - event.last_seen).total_seconds()
         # A recorded video's frame times (or a wrong clock) give no capture-to-alert figure.
         latency = elapsed if 0 <= elapsed < _MAX_LATENCY_S else None
         if latency is not None:
@@ -120,6 +126,21 @@ class LocalAlerts:
             except queue.Full:
                 self.failures += 1
                 log.error("alert queue full; sound/hook skipped for %s", event.event_id)
+
+    def _repeat(self, plate: str, now: datetime) -> bool:
+        """A car seen again within `repeat_s` (a passage the tracker split, a second camera, the car
+        stopped in view) is the same alarm: one log line, no new sound or hook. Its event is still sent."""
+        with self._lock:
+            last = self._plates.get(plate)
+            if last is not None and 0 <= (now - last).total_seconds() < self.repeat_s:
+                self.repeats += 1
+                log.info("hit %s again, %.1f s after its alert: no new alarm", plate, (now - last).total_seconds())
+                return True
+            self._plates[plate] = now
+            if len(self._plates) > 1024:
+                cutoff = now - timedelta(seconds=self.repeat_s)
+                self._plates = {p: t for p, t in self._plates.items() if t >= cutoff}
+            return False
 
     def _run(self) -> None:
         while (event := self._jobs.get()) is not None:

@@ -69,6 +69,12 @@ class UplinkConfig(MqttAuth):
     )
     alert_sound: str | None = Field(default=None, description="WAV file played for a hit (None: no sound)")
     alert_player: str | None = Field(default=None, description="sound player command; None: paplay, else aplay")
+    alert_repeat_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="a hit on a plate already alerted this recently (any camera) is logged, not sounded again",
+    )
     alert_log: bool = Field(default=True, description="log each hit as a WARNING line (console/journal)")
 
     @model_validator(mode="after")

@@ -69,3 +69,26 @@ def test_drills_count_and_lose_nothing(capsys: pytest.CaptureFixture[str]) -> No
         t = res[name]
         assert t["runs"] == 1 and t["promised"] > 0, name
         assert t["lost"] == 0 and t["delivered"] == t["promised"], (name, t)
+
+
+def test_live_rtsp_latency_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gantry clip through the real RTSP server: every key there, every plate alerted, latencies real."""
+    from anpr.bench.rtsp import rtsp_unusable
+
+    if (why := rtsp_unusable()) is not None:
+        pytest.skip(why)
+    monkeypatch.chdir(ROOT)
+    r = _json(capsys, "live", "--video", str(GANTRY), "--runs", "1")
+    assert r["stream"]["served"] == "as recorded" and r["runs"] == 1
+    assert r["expected_hits"] == 4 and r["hits"] >= 3, r["per_run"]  # a far plate may go unread on a busy box
+    lat = r["latency_ms"]
+    assert lat["n"] == r["hits"] and 0 < lat["p50"] <= lat["p95"] <= lat["max"] < 5000
+    assert r["in_view_ms"]["p50"] >= lat["p50"]  # counted from first sight, not from the confirming frame
+    fr = r["frames"]
+    assert fr["grabbed"] >= 150 and fr["processed"] > 0 and fr["processed"] + fr["dropped"] <= fr["grabbed"]
+    assert r["processed_fps"] > 0 and r["peak_rss_mb"] > 0
+
+
+def test_live_rejects_a_bad_size(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "live", "--video", str(GANTRY), "--size", "big"]) == 2
+    assert "expected WIDTHxHEIGHT" in capsys.readouterr().err

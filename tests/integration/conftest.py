@@ -8,8 +8,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from integration_helpers import SAMPLES, RtspPlayer, Signer, rtsp_unusable
+from integration_helpers import SAMPLES, Signer
 from uplink_helpers import free_port, load_validator
+
+from anpr.bench.rtsp import RtspCamera, rtsp_unusable
 
 
 @pytest.fixture(scope="session")
@@ -25,14 +27,15 @@ def signer(tmp_path: Path) -> Signer:
 
 
 @pytest.fixture
-def rtsp_player(tmp_path: Path) -> Iterator[Callable[..., RtspPlayer]]:
+def rtsp_player(tmp_path: Path) -> Iterator[Callable[..., RtspCamera]]:
     reason = rtsp_unusable()
     if reason:
         pytest.skip(reason)
-    players: list[RtspPlayer] = []
+    players: list[RtspCamera] = []
 
-    def make(clip: str, width: int, height: int, fps: int) -> RtspPlayer:
-        p = RtspPlayer(free_port(), SAMPLES / clip, tmp_path / f"rtsp-{len(players)}.log", width, height, fps)
+    def make(clip: str, width: int, height: int, fps: int) -> RtspCamera:
+        log = tmp_path / f"rtsp-{len(players)}.log"
+        p = RtspCamera(SAMPLES / clip, log, width=width, height=height, fps=fps, port=free_port())
         players.append(p)
         return p
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import signal
 import sqlite3
 import subprocess
@@ -25,8 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_videos"
 _BIN = Path(sys.executable).parent / "anpr"
 ANPR = [str(_BIN)] if _BIN.exists() else [sys.executable, "-m", "anpr"]
-RTSP_SCRIPT = REPO / "scripts" / "rtsp_server.py"
-SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 # -- configs -------------------------------------------------------------------------------------------
@@ -258,43 +255,7 @@ def age_s(t: str) -> float:
 # -- RTSP: scripts/rtsp_server.py playing a sample clip -------------------------------------------------
 
 
-def rtsp_unusable() -> str | None:
-    if not Path(SYSTEM_PYTHON).exists():
-        return f"{SYSTEM_PYTHON} missing"
-    probe = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"
-    res = subprocess.run([SYSTEM_PYTHON, "-c", probe], capture_output=True, text=True, timeout=30)
-    if res.returncode != 0:
-        return "GStreamer RTSP server unusable (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0)"
-    return None
-
-
-class RtspPlayer:
-    """The real gst-rtsp-server serving `video` once at its own pace (it starts when a client connects)."""
-
-    def __init__(self, port: int, video: Path, log_path: Path, width: int, height: int, fps: int) -> None:
-        self.url = f"rtsp://127.0.0.1:{port}/cam"
-        self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [SYSTEM_PYTHON, str(RTSP_SCRIPT), str(port), str(video), "--width", str(width), "--height", str(height),
-             "--fps", str(fps)],
-            stdout=subprocess.PIPE, stderr=self._log,
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        ready = select.select([self.proc.stdout], [], [], 20)[0]
-        line = self.proc.stdout.readline() if ready else b""
-        if not line.startswith(b"READY"):
-            self.stop()
-            raise RuntimeError(f"RTSP server did not start: {log_path.read_text(errors='replace')[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
+# The server itself is the package's bench camera: `anpr.bench.rtsp.RtspCamera` / `rtsp_unusable`.
 
 
 # -- MQTT ----------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import jsonschema
 import pytest
 from integration_helpers import (
     Daemon,
-    RtspPlayer,
     Signer,
     assert_clean_log,
     outbox_rows,
@@ -26,6 +25,8 @@ from integration_helpers import (
 )
 from uplink_helpers import Mosquitto, Subscriber
 
+from anpr.bench.rtsp import RtspCamera
+
 DEVICE = "gantry-rtsp"
 DEMO_LIST = {"HZTV41", "PRKX21", "JXVR58", "SGPT72", "WXYZ99"}  # sample_videos/hotlist.csv
 
@@ -34,7 +35,7 @@ DEMO_LIST = {"HZTV41", "PRKX21", "JXVR58", "SGPT72", "WXYZ99"}  # sample_videos/
 def test_rtsp_gantry_hit_and_late_hit_from_mqtt_list(
     tmp_path: Path,
     broker: Mosquitto,
-    rtsp_player: Callable[..., RtspPlayer],
+    rtsp_player: Callable[..., RtspCamera],
     signer: Signer,
     validator: jsonschema.Draft202012Validator,
 ) -> None:

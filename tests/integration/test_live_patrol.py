@@ -19,7 +19,6 @@ import pytest
 from integration_helpers import (
     Daemon,
     NmeaPty,
-    RtspPlayer,
     Signer,
     anpr,
     assert_clean_log,
@@ -30,13 +29,15 @@ from integration_helpers import (
     write_config,
 )
 
+from anpr.bench.rtsp import RtspCamera
+
 TARGET = "JXVR58"  # the car ahead: in view from the first frame to the last
 
 
 @pytest.mark.slow
 def test_live_patrol_rtsp_serial_gps_https_hotlist_sigterm(
     tmp_path: Path,
-    rtsp_player: Callable[..., RtspPlayer],
+    rtsp_player: Callable[..., RtspCamera],
     https_server: tuple[Any, str, Path],
     signer: Signer,
 ) -> None:

@@ -19,12 +19,23 @@ def _frame(cam: str, seq: int) -> Frame:
 
 
 def test_live_frames_displace_the_oldest_of_their_camera() -> None:
-    q = FrameQueue(2)
+    q = FrameQueue(2, live_depth=2)
     assert q.put(_frame("a", 0), live=True)
     assert q.put(_frame("b", 0), live=True)
     assert not q.put(_frame("a", 1), live=True)  # full: a/0 goes, b/0 stays
     got = [q.get(0.01), q.get(0.01)]
     assert [(f.camera_id, f.seq) for f, _ in got if f] == [("b", 0), ("a", 1)]
+    assert q.get(0.01) is None
+
+
+def test_a_live_camera_keeps_only_its_newest_frame_queued() -> None:
+    q = FrameQueue(8)  # room to spare: the per-camera depth (1), not the size, drops the older frame
+    assert q.put(_frame("a", 0), live=True)
+    assert q.put(_frame("b", 0), live=True)
+    assert not q.put(_frame("a", 1), live=True)
+    assert not q.put(_frame("a", 2), live=True)
+    got = [q.get(0.01), q.get(0.01)]
+    assert [(f.camera_id, f.seq) for f, _ in got if f] == [("b", 0), ("a", 2)]
     assert q.get(0.01) is None
 
 
@@ -53,3 +64,5 @@ def test_replay_frames_wait_for_room_and_keep_order() -> None:
 def test_maxsize_is_validated() -> None:
     with pytest.raises(ValueError, match="maxsize"):
         FrameQueue(0)
+    with pytest.raises(ValueError, match="live_depth"):
+        FrameQueue(4, live_depth=0)

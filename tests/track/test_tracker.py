@@ -88,12 +88,28 @@ def test_constant_velocity_bridges_missed_detections() -> None:
 
 
 def test_without_motion_model_the_same_gap_splits() -> None:
-    # Control for the test above: a detection that jumps with no history starts a new passage.
+    # Control for the test above: a detection that jumps with no history (and no read to recognise it
+    # by) starts a new passage.
     tracker = IouTracker(TrackerConfig(max_center_shift=0.0))
-    for i in (0, 4):
+    for i, read in ((0, make_read("BBCL12")), (4, None)):
         box = moving_box(i, w=60)
-        tracker.update("c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, make_read("BBCL12"))])
+        tracker.update("c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, read)])
     assert [p.passage_id for p in tracker.flush()] == ["c-000001", "c-000002"]
+
+
+def test_the_same_plate_text_joins_a_far_jump_within_the_gap() -> None:
+    """A live camera dropping frames: a far plate seen once, then 8 frames later 5 widths away."""
+    # Same text or one dropped character: the same car. One character changed: maybe the next car of a fleet.
+    for second, passages in (("BBCL12", 1), ("BBL12", 1), ("BBCL13", 2)):
+        tracker = IouTracker(TrackerConfig(max_center_shift=1.0))
+        for i, text in ((0, "BBCL12"), (8, second)):
+            box = moving_box(i, dx=40, w=60)
+            tracker.update("c", i, at(i / 25), draw_frame([(box, text)]), [obs(i, i / 25, box, make_read(text))])
+        done = tracker.flush()
+        assert len(done) == passages, second
+        if passages == 1:
+            assert len(done[0].observations) == 2 and done[0].consensus is not None
+            assert done[0].consensus.text in {"BBCL12", second}
 
 
 def test_centre_shift_joins_fast_small_plates() -> None:
@@ -101,7 +117,9 @@ def test_centre_shift_joins_fast_small_plates() -> None:
     joined = IouTracker(TrackerConfig(max_center_shift=1.0))
     split = IouTracker(TrackerConfig(max_center_shift=0.0))
     for tracker in (joined, split):
-        drive(tracker, 2, dx=50, w=60)
+        for i in range(2):  # unread plates: only geometry can join them
+            box = moving_box(i, dx=50, w=60)
+            tracker.update("c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, None)])
     assert len(joined.flush()) == 1
     assert len(split.flush()) == 2
 

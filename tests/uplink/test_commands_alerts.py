@@ -7,6 +7,7 @@ import logging
 import stat
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,24 @@ def test_alert_hook_sound_log_and_covert(tmp_path: Path, caplog: pytest.LogCaptu
     assert not any("LPRS34" in r.message for r in caplog.records)
     assert [k for k, _ in audit] == ["alert"]
     assert 0 <= alerts.latencies_s[0] < 1.0
+    alerts.close()
+
+
+def test_a_plate_alerted_moments_ago_does_not_alarm_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A split passage or a second camera seeing the same car: one alarm, the later hit only logged."""
+    caplog.set_level(logging.INFO, logger="anpr.uplink.alerts")
+    played = tmp_path / "played"
+    player = _script(tmp_path / "player.sh", f'echo "$1" >> {played}\n')
+    now = [datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)]
+    alerts = LocalAlerts(UplinkConfig(alert_repeat_s=30.0), sound="beep.wav", player=str(player), clock=lambda: now[0])
+    alerts.alert(make_event("hit", plate="GHJK12", at=now[0], camera="front"))
+    now[0] += timedelta(seconds=2)
+    alerts.alert(make_event("hit", plate="GHJK12", at=now[0], camera="rear"))  # another passage, 2 s later
+    assert alerts.repeats == 1 and "GHJK12 again, 2.0 s after its alert" in caplog.text
+    now[0] += timedelta(seconds=40)
+    alerts.alert(make_event("hit", plate="GHJK12", at=now[0], camera="front"))  # back 42 s later: alarm
+    assert wait_until(lambda: played.exists() and len(played.read_text().splitlines()) == 2, 5)
+    assert sum("HIT GHJK12" in r.message for r in caplog.records) == 2
     alerts.close()
 
 
