@@ -18,6 +18,7 @@ size or frame rate the server transcodes on the same cores as the pipeline, a pe
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import tempfile
 import threading
@@ -158,6 +159,7 @@ def bench_live(
             workdir = Path(tmp) / f"run{i}"
             workdir.mkdir()
             per_run.append(_one_run(cfg, video, workdir, (width, height), fps, passthrough))
+            gc.collect()  # the run's models and decoder go before the next run loads its own
     hits = [h for r in per_run for h in r["hits"]]
     expected = sum(len(r["expected"]) for r in per_run)
     grabbed = sum(r["grabbed"] for r in per_run)

@@ -14,6 +14,13 @@ class TrackerConfig(Section):
         default=0.8, ge=0.0, le=1.0, description="consensus confidence that raises an early hit"
     )
     min_reads: int = Field(default=2, ge=1, le=100, description="reads needed before a consensus counts")
+    confirm_reads: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="this many latest reads, each equal to the consensus and at least hit_confidence, make it "
+        "confident even while early small-crop misreads hold its vote share down (0: off)",
+    )
     max_center_shift: float = Field(
         default=1.0,
         ge=0.0,

@@ -36,7 +36,8 @@ Box = tuple[float, float, float, float]
 @dataclass(frozen=True, slots=True)
 class TrackUpdate:
     confident: tuple[Passage, ...]
-    """Passages whose consensus just became confident (each passage at most once): check the hotlist now."""
+    """Passages whose consensus just became confident, or whose confident consensus just changed its text:
+    check the hotlist now."""
     ended: tuple[Passage, ...]
     """Passages that ended: unseen for more than max_gap_s of capture time, or open too long."""
 
@@ -256,7 +257,7 @@ class IouTracker:
         track.last_seen = max(track.last_seen, at)
 
     def _add(self, track: _Track, frame_seq: int, obs: Observation, image: Image) -> bool:
-        """Record `obs`; True when the consensus has just become confident."""
+        """Record `obs`; True when the consensus has just become confident, or changed text once confident."""
         track.observations.append(obs)
         crop = _crop(image, obs.detection.box)
         if crop is not None:
@@ -272,17 +273,37 @@ class IouTracker:
         result = tally(
             [r for r, _ in track.reads], weights=[w for _, w in track.reads], alternative_weight=cfg.alternative_weight
         )
+        before = track.consensus
         track.consensus = None if result is None else result.read
         if track.confident_sent:
             track.reads_to_skip = cfg.read_every_confident - 1
-        if result is None or track.confident_sent:
+            # A confident consensus that changes its mind is checked again at once, not at the passage's end.
+            now = track.consensus
+            changed = now is not None and before is not None and now.text != before.text
+            if changed and now is not None:
+                log.debug("passage %s consensus now %s at frame %d", track.passage_id, now.text, frame_seq)
+            return changed
+        if result is None:
             return False
-        if result.confident(min_reads=cfg.min_reads, hit_confidence=cfg.hit_confidence):
+        if result.confident(min_reads=cfg.min_reads, hit_confidence=cfg.hit_confidence) or self._confirmed(
+            track, result.read.text
+        ):
             track.confident_sent = True
             track.reads_to_skip = cfg.read_every_confident - 1
             log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
             return True
         return False
+
+    def _confirmed(self, track: _Track, text: str) -> bool:
+        """The plate, now near, read the same and sure `confirm_reads` times in a row.
+
+        The vote keeps every read, so a far approach's misreads can hold the consensus below
+        `hit_confidence` for the whole passage, and its hit would wait for the passage's end (max_gap_s)."""
+        n, cfg = self.config.confirm_reads, self.config
+        if n <= 0 or len(track.reads) < n:
+            return False
+        latest = list(track.reads)[-n:]
+        return all(r.text == text and r.confidence >= cfg.hit_confidence for r, _ in latest)
 
 
 def _same_plate(a: str, b: str) -> bool:

@@ -227,3 +227,33 @@ def test_an_unsettled_passage_keeps_detection_on_every_frame() -> None:
     box = moving_box(0, y0=20)
     tracker.update("cam1", 3, at(0.3), draw_frame([(box, "ZZZZ99")]), [obs(3, 0.3, box, None)])  # a new, unread one
     assert all(tracker.wants_detection("cam1") for _ in range(4))
+
+
+def _feed(tracker: IouTracker, reads: list[tuple[str, float]], w: float = 40) -> list[TrackUpdate]:
+    """One plate approaching: each read on its own frame, 25 fps, the box barely moving."""
+    out = []
+    for i, (text, conf) in enumerate(reads):
+        box = moving_box(i, dx=2, w=w)
+        image = draw_frame([(box, text)])
+        out.append(tracker.update("c", i, at(i / 25), image, [obs(i, i / 25, box, make_read(text, conf))]))
+    return out
+
+
+def test_three_sure_reads_in_a_row_confirm_despite_early_misreads() -> None:
+    """Far misreads keep the vote share under hit_confidence; the near plate read sure 3 times settles it."""
+    early = [("CDPL56", 0.5), ("CDPL56", 0.5), ("GDPL56", 0.5), ("CDPL56", 0.5)]
+    near = [("GDPL56", 0.97)] * 3
+    for confirm, first_confident in ((3, len(early) + 2), (0, None)):
+        updates = _feed(IouTracker(TrackerConfig(confirm_reads=confirm, hit_confidence=0.8)), early + near)
+        when = next((i for i, u in enumerate(updates) if u.confident), None)
+        assert when == first_confident, confirm
+        if when is not None:
+            consensus = updates[when].confident[0].consensus
+            assert consensus is not None and consensus.text == "GDPL56" and consensus.confidence < 0.8
+
+
+def test_a_confident_consensus_that_changes_text_is_reported_again() -> None:
+    tracker = IouTracker(TrackerConfig(confirm_reads=0, read_every_confident=1))
+    reads = [("BBCL12", 0.9)] * 2 + [("BBCL13", 0.99)] * 4
+    texts = [u.confident[0].consensus.text for u in _feed(tracker, reads, w=100) if u.confident]  # type: ignore[union-attr]
+    assert texts == ["BBCL12", "BBCL13"]  # confident at the 2nd read, then again once the vote turned
