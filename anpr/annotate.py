@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_KEEP_DRAWING_FRAMES = 4  # > tracker.detect_every_settled's default (3)
 GREEN, YELLOW, RED, WHITE, BLACK = (60, 200, 60), (0, 210, 255), (40, 40, 230), (255, 255, 255), (0, 0, 0)
 
 
@@ -117,7 +118,9 @@ class Annotator:
             open_passages = getattr(tracker, "open_passages", None)
             for p in open_passages(frame.camera_id) if open_passages is not None else []:
                 last = p.observations[-1] if p.observations else None
-                if last is None or last.frame_seq != frame.seq:
+                # Detection is skipped on some frames while passages are settled: keep drawing a passage
+                # seen in the last few frames at its last box, so its label does not flicker.
+                if last is None or not 0 <= frame.seq - last.frame_seq < _KEEP_DRAWING_FRAMES:
                     continue
                 x1, y1, x2, y2 = (round(v) for v in last.detection.box)
                 hit = self._hits.get(p.passage_id)

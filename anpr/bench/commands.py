@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = bsub.add_parser("reader", help="plate reader accuracy and ms per crop, tesseract as the floor")
     q.add_argument("sets", nargs="*", type=Path, help="labelled folders (default: crops of --video's truth boxes)")
     q.add_argument("--video", type=Path, default=Path("sample_videos/gantry_day.mp4"))
-    q.add_argument("--model", default="models/plate-reader.onnx")
+    q.add_argument(
+        "--model", action="append", help="PP-OCR-style model to time; repeat to compare (default: the configured one)"
+    )
+    q.add_argument("--crnn", action="append", help="also time this CRNN model (reader.backend = crnn); repeatable")
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--no-tesseract", action="store_true")
     q.set_defaults(func=_reader)
@@ -141,8 +144,15 @@ def _reader(args: argparse.Namespace) -> int:
         print(f"anpr bench: {args.video}: no truth sidecar to take crops from", file=sys.stderr)
         return 2
     try:
+        from anpr.ocr.config import ReaderConfig
+
         res = bench_reader(
-            args.sets, model=args.model, threads=args.threads, video=args.video, with_tesseract=not args.no_tesseract
+            args.sets,
+            models=args.model or [ReaderConfig().model],
+            threads=args.threads,
+            video=args.video,
+            with_tesseract=not args.no_tesseract,
+            crnn=args.crnn,
         )
     except Exception as err:  # ModelError and friends name the file in their message
         print(f"anpr bench: {err}", file=sys.stderr)

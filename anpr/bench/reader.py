@@ -106,25 +106,47 @@ def score(samples: list[Sample], read_fn: Callable[[Image], str | None]) -> dict
     }
 
 
-def bench_reader(
-    sets: list[Path], *, model: str, threads: int, video: Path, with_tesseract: bool = True
-) -> dict[str, dict[str, Any]]:
-    from anpr.bench.baseline import tesseract_available, tesseract_read
+def _build(model: str, threads: int, backend: str) -> Any:
     from anpr.ocr.config import ReaderConfig
-    from anpr.ocr.ppocr import PpocrReader
+    from anpr.ocr.factory import build_reader
 
-    reader = PpocrReader(ReaderConfig(model=model, threads=threads, min_confidence=0.0))
+    path = Path(model)
+    # A shipped model is checked against its sidecar hash; a candidate being compared may have none yet.
+    sha: str | None = "" if path.with_name(path.name + ".sha256").is_file() else None
+    if backend == "crnn":
+        cfg = ReaderConfig(backend="crnn", crnn_model=model, crnn_sha256=sha, threads=threads, min_confidence=0.0)
+    else:
+        cfg = ReaderConfig(model=model, sha256=sha, threads=threads, min_confidence=0.0)
+    return build_reader(cfg)
 
-    def ours(crop: Image) -> str | None:
-        read = reader.read_crop(crop)
-        return None if read is None else read.text
 
+def bench_reader(
+    sets: list[Path],
+    *,
+    models: list[str],
+    threads: int,
+    video: Path,
+    with_tesseract: bool = True,
+    crnn: list[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Per set, per reader (named by its model file; `crnn:` for the CRNN backend): accuracy and ms/crop."""
+    from anpr.bench.baseline import tesseract_available, tesseract_read
+
+    readers = [(Path(m).stem, _build(m, threads, "ppocr")) for m in models]
+    readers += [(f"crnn:{Path(m).stem}", _build(m, threads, "crnn")) for m in crnn or []]
     results: dict[str, dict[str, Any]] = {}
     named = [(root.name, load_set(root)) for root in sets] or [(video.name, load_video_crops(video))]
     for name, samples in named:
-        for s in samples[:3]:  # warm-up: first runs allocate
-            reader.read_crop(s.crop)
-        res = {"ppocr+grammar": score(samples, ours)}
+        res: dict[str, Any] = {}
+        for label, reader in readers:
+            for s in samples[:3]:  # warm-up: first runs allocate
+                reader.read_crop(s.crop)
+
+            def ours(crop: Image, reader: Any = reader) -> str | None:
+                read = reader.read_crop(crop)
+                return None if read is None else str(read.text)
+
+            res[label] = score(samples, ours)
         if with_tesseract and tesseract_available():
             res["tesseract"] = score(samples, lambda c: tesseract_read(c, binarise=False))
         results[name] = res
@@ -132,9 +154,9 @@ def bench_reader(
 
 
 def format_text(results: dict[str, dict[str, Any]]) -> str:
-    lines = [f"{'set':20} {'reader':14} {'n':>4} {'exact':>7} {'char':>7} {'none':>5} {'ms p50':>7} {'ms p95':>7}"]
+    lines = [f"{'set':20} {'reader':22} {'n':>4} {'exact':>7} {'char':>7} {'none':>5} {'ms p50':>7} {'ms p95':>7}"]
     for name, res in results.items():
         for rd, m in res.items():
             cols = f"{m['n']:4d} {m['exact']:7.3f} {m['char']:7.3f} {m['no_plate']:5d}"
-            lines.append(f"{name:20} {rd:14} {cols} {m['ms']['p50']:7.1f} {m['ms']['p95']:7.1f}")
+            lines.append(f"{name:20} {rd:22} {cols} {m['ms']['p50']:7.1f} {m['ms']['p95']:7.1f}")
     return "\n".join(lines)

@@ -8,9 +8,6 @@ from pydantic import Field
 
 from anpr._config_base import Section
 
-SHIPPED_SHA256 = "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b"
-"""sha256 of models/plate-reader.onnx (ch_PP-OCRv4_rec_infer.onnx from rapidocr-onnxruntime 1.4.4)."""
-
 
 class ReaderConfig(Section):
     backend: Literal["ppocr", "crnn"] = Field(
@@ -23,11 +20,16 @@ class ReaderConfig(Section):
         pattern=r"^([0-9a-f]{64})?$",
         description="expected sha256 of crnn_model; empty: read it from `<crnn_model>.sha256`; null skips the check",
     )
-    model: str = Field(default="models/plate-reader.onnx", description="ONNX recognition model file")
+    # int8 by default: measured 19-23 % less time per crop than the fp32 plate-reader.onnx, with exact reads
+    # equal or better on every eval set (models/plate-reader.md).
+    model: str = Field(
+        default="models/plate-reader-int8.onnx",
+        description="ONNX recognition model file (models/plate-reader.onnx: the fp32 original)",
+    )
     sha256: str | None = Field(
-        default=SHIPPED_SHA256,
-        pattern=r"^[0-9a-f]{64}$",
-        description="expected sha256 of the model file (default: the shipped PP-OCRv4 rec); null skips the check",
+        default="",
+        pattern=r"^([0-9a-f]{64})?$",
+        description="expected sha256 of the model file; empty: read it from `<model>.sha256`; null skips the check",
     )
     threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads")
     providers: tuple[str, ...] = Field(

@@ -20,25 +20,11 @@ from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.errors import ModelError
 from anpr.ocr.ppocr import REBUILD as PPOCR_REBUILD
-from anpr.ocr.ppocr import PpocrReader, file_sha256, load_session, slot_formats
+from anpr.ocr.ppocr import PpocrReader, file_sha256, load_session, sidecar_sha256, slot_formats
 from anpr.ocr.strips import PAD, pad_strip, strips, to_input
 from anpr.types import Image
 
 REBUILD = "anpr train recognizer (see models/plate-recognizer.md)"
-
-
-def sidecar_sha256(path: Path) -> str:
-    """The hash in `<model>.sha256` (sha256sum format); ModelError when missing or malformed."""
-    side = path.with_name(path.name + ".sha256")
-    try:
-        digest = side.read_text(encoding="utf-8").split()[0]
-    except (OSError, IndexError) as exc:
-        raise ModelError(
-            f"reader model {path} has no sha256 sidecar {side}; write one or set reader.crnn_sha256"
-        ) from exc
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise ModelError(f"sha256 sidecar {side} does not hold a sha256 hex digest")
-    return digest
 
 
 class CrnnReader(PpocrReader):

@@ -21,7 +21,10 @@ from anpr.types import Candidate, Detection, Image, PlateRead
 
 log = logging.getLogger(__name__)
 
-REBUILD = "python scripts/extract_ppocr.py (re-extracts it from the pinned rapidocr-onnxruntime wheel)"
+REBUILD = (
+    "python scripts/extract_ppocr.py (re-extracts the fp32 model from the pinned rapidocr-onnxruntime wheel), "
+    "then python scripts/quantize_reader.py (builds the int8 one from it)"
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -30,6 +33,21 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def sidecar_sha256(path: Path) -> str:
+    """The hash in `<model>.sha256` (sha256sum format); ModelError when missing or malformed."""
+    side = path.with_name(path.name + ".sha256")
+    try:
+        digest = side.read_text(encoding="utf-8").split()[0]
+    except (OSError, IndexError) as exc:
+        raise ModelError(
+            f"reader model {path} has no sha256 sidecar {side}; write one (sha256sum) or set the model's sha256 "
+            "in [reader]"
+        ) from exc
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ModelError(f"sha256 sidecar {side} does not hold a sha256 hex digest")
+    return digest
 
 
 def pick_providers(wanted: tuple[str, ...] | list[str]) -> list[str]:
@@ -53,6 +71,8 @@ def load_session(
     """An onnxruntime session on `path`, after checking it exists and has the expected hash."""
     if not path.is_file():
         raise ModelError(f"reader model {path} not found; rebuild it with: {REBUILD}")
+    if expected_sha256 == "":
+        expected_sha256 = sidecar_sha256(path)
     if expected_sha256 is not None:
         got = file_sha256(path)
         if got != expected_sha256:
@@ -112,7 +132,7 @@ class PpocrReader:
             raise ModelError(f"reader model {path} takes input {inp.shape}, expected N×3×H×W")
         self.charmap = ctc.CharMap.from_characters(model_characters(self.session, path))
         self.formats, self.by_name = slot_formats(cfg.decreed_formats, cfg.special_formats)
-        digest = cfg.sha256 or file_sha256(path)
+        digest = cfg.sha256 or file_sha256(path)  # "" (sidecar) was checked by load_session
         self.version = f"{path.stem}@{digest[:12]}"
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()

@@ -56,9 +56,13 @@ def test_detector_and_reader(capsys: pytest.CaptureFixture[str], monkeypatch: py
     monkeypatch.chdir(ROOT)
     (row,) = _json(capsys, "detector", "--runs", "3")
     assert row["detect_ms"]["p50"] > 0 and row["run_ms"]["p50"] > 0 and row["found"] >= 1
-    res = _json(capsys, "reader", "--video", str(GANTRY), "--no-tesseract")
-    ours = res["gantry_day.mp4"]["ppocr+grammar"]
-    assert ours["n"] > 0 and ours["ms"]["p50"] > 0 and 0.0 <= ours["exact"] <= 1.0
+    res = _json(capsys, "reader", "--video", str(GANTRY), "--no-tesseract", "--model", "models/plate-reader-int8.onnx",
+                "--model", "models/plate-reader.onnx", "--crnn", "models/plate-recognizer.onnx")  # fmt: skip
+    got = res["gantry_day.mp4"]
+    assert set(got) == {"plate-reader-int8", "plate-reader", "crnn:plate-recognizer"}
+    for ours in got.values():
+        assert ours["n"] > 0 and ours["ms"]["p50"] > 0 and 0.0 <= ours["exact"] <= 1.0
+    assert got["plate-reader-int8"]["n"] == got["plate-reader"]["n"] == got["crnn:plate-recognizer"]["n"]
 
 
 @pytest.mark.skipif(shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists(),

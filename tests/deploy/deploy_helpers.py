@@ -118,7 +118,7 @@ model = "{ROOT / "models" / "plate-detector.onnx"}"
 threads = 1
 
 [reader]
-model = "{ROOT / "models" / "plate-reader.onnx"}"
+model = "{ROOT / "models" / "plate-reader-int8.onnx"}"
 
 [hotlist]
 csv = "{ROOT / "sample_videos" / "hotlist.csv"}"

@@ -10,7 +10,7 @@ from anpr.ocr.config import ReaderConfig
 from anpr.ocr.ppocr import PpocrReader
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "plate-reader.onnx"
+MODEL = ROOT / "models" / "plate-reader-int8.onnx"  # the default reader model
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from anpr.ocr.ppocr import PpocrReader
 from anpr.synth.plate import render_plate
 from anpr.types import Detection
 
-MODEL = Path(__file__).resolve().parents[2] / "models" / "plate-reader.onnx"
+MODEL = Path(__file__).resolve().parents[2] / "models" / "plate-reader-int8.onnx"
 
 
 def in_scene(plate: np.ndarray, pad: int = 60) -> tuple[np.ndarray, Detection]:
@@ -73,10 +73,14 @@ def test_missing_model_stops_startup_with_a_clear_message(tmp_path: Path) -> Non
 def test_corrupt_model_is_refused_by_its_hash(tmp_path: Path) -> None:
     bad = tmp_path / "plate-reader.onnx"
     shutil.copy(MODEL, bad)
+    shutil.copy(MODEL.with_name(MODEL.name + ".sha256"), tmp_path / "plate-reader.onnx.sha256")
     with open(bad, "r+b") as f:
         f.seek(5000)
         f.write(b"\x00" * 16)
-    with pytest.raises(ModelError, match="sha256"):
+    with pytest.raises(ModelError, match=r"has sha256 [0-9a-f]{64}, expected"):
+        build_reader(ReaderConfig(model=str(bad)))
+    (tmp_path / "plate-reader.onnx.sha256").unlink()  # and no hash to check against: said, not skipped
+    with pytest.raises(ModelError, match="no sha256 sidecar"):
         build_reader(ReaderConfig(model=str(bad)))
     # without the hash check the damage surfaces as an unloadable or still-valid model, never a traceback
     truncated = tmp_path / "cut.onnx"
@@ -86,4 +90,15 @@ def test_corrupt_model_is_refused_by_its_hash(tmp_path: Path) -> None:
 
 
 def test_version_names_the_model(reader: PpocrReader) -> None:
-    assert reader.version.startswith("plate-reader@48fc40f24f6d")
+    assert reader.version.startswith("plate-reader-int8@2d922fb7f06c")
+
+
+def test_the_fp32_original_still_ships_and_reads_like_the_default(reader: PpocrReader) -> None:
+    """plate-reader.onnx is what the int8 default is rebuilt from, and the fallback on a CPU without good
+    int8 kernels: it must load by its own sidecar hash and agree with the default on a clean render."""
+    fp32 = build_reader(ReaderConfig(model=str(MODEL.with_name("plate-reader.onnx"))))
+    assert fp32.version.startswith("plate-reader@48fc40f24f6d")
+    plate = render_plate("GKSB78", random.Random(7), layout="car", style="private", worn=False)
+    scene, det = in_scene(plate.image)
+    ours, theirs = reader.read(scene, det), fp32.read(scene, det)
+    assert ours is not None and theirs is not None and ours.text == theirs.text == "GKSB78"
