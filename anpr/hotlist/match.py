@@ -29,9 +29,12 @@ def confusable_variants(text: str) -> set[str]:
 
 
 def distance(a: str, b: str) -> int:
-    """Substitutions between two plates of the same length (Hamming); otherwise the longer length."""
+    """Substitutions between two plates of the same length (Hamming); 1 for one dropped character;
+    otherwise the longer length."""
+    from anpr.plates.chile import one_char_dropped
+
     if len(a) != len(b):
-        return max(len(a), len(b))
+        return 1 if one_char_dropped(a, b) else max(len(a), len(b))
     return sum(1 for x, y in zip(a, b, strict=True) if x != y)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from anpr.hotlist.base import RecheckHit
 from anpr.hotlist.entries import now_iso, plate_format, row_to_entry
 from anpr.hotlist.match import WildcardSet, confusable_variants, distance, rank
+from anpr.plates.chile import one_char_dropped
 from anpr.types import Candidate, HotlistMatch, MatchKind, PlateRead
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ class MatchingMixin:
         return None
 
     def _fuzzy_match(self, read: PlateRead, now: str) -> HotlistMatch | None:
-        """The read's alternatives and one confusable substitution, only within the read's own format."""
+        """The read's alternatives and one confusable substitution, within the read's own format; and an
+        alternative of any format that is the read with one character more (a character the read dropped)."""
         fmt = read.format if read.format != "unknown" else plate_format(read.text)
         if fmt == "unknown":
             return None  # no format, no way to tell a fuzzy hit from a different plate
@@ -83,6 +85,11 @@ class MatchingMixin:
         if not probes:
             return None
         rows = self._exact_rows(sorted(probes), now, fmt)  # format = ? keeps hits within the same format
+        # RTF09 (a motorcycle) with RTFJ09 (a car) among its alternatives: the vote preferred the read that
+        # dropped a character. Only that one evidence-backed string may cross formats, never a substitution.
+        longer = sorted({s for s in seeds[1:] if len(s) == len(read.text) + 1 and one_char_dropped(read.text, s)})
+        if longer:
+            rows += self._exact_rows(longer, now)
         found: list[tuple[MatchKind, int, Any]] = [("fuzzy", distance(read.text, r["plate"]), r) for r in rows]
         best = self._best(found, read.text)
         if best is None:

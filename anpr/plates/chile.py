@@ -42,6 +42,7 @@ __all__ = [
     "format_by_name",
     "formats",
     "normalize",
+    "one_char_dropped",
     "parse",
     "random_plate",
 ]
@@ -187,6 +188,17 @@ def normalize(text: str) -> str:
     if not out:
         raise ValueError("no letters or digits, only separators")
     return "".join(out)
+
+
+def one_char_dropped(a: str, b: str) -> bool:
+    """Whether one of the two is the other with exactly one character left out (DRL87 / DRWL87).
+
+    A reader dropping one character of a far or blurred plate is the commonest error the grammar cannot
+    repair: the shorter string often fits another format (RTF09, a motorcycle, for the car RTFJ09)."""
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from anpr.plates.chile import one_char_dropped
 from anpr.track.config import TrackerConfig
 from anpr.track.vote import tally
 from anpr.types import Detection, Image, Observation, Passage, PlateRead
@@ -311,10 +312,7 @@ def _same_plate(a: str, b: str) -> bool:
 
     A substituted character is not enough: consecutive plates (a dealer's or a rental fleet's) drive
     together, and merging them would vote one of them away."""
-    if len(a) == len(b):
-        return a == b
-    short, long_ = sorted((a, b), key=len)
-    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+    return a == b or one_char_dropped(a, b)
 
 
 def _centre(box: Box) -> tuple[float, float]:

@@ -194,3 +194,12 @@ def test_exact_never_missed(key: Ed25519PrivateKey, listed: list[tuple[str, int]
             m = s.match(read(p, plate_format(p)))
             assert m is not None and m.kind == "exact" and m.entry.plate == p, p
         s.close()
+
+
+def test_a_dropped_character_may_cross_formats_through_an_alternative(store: HotlistStore) -> None:
+    """A car plate read with a character lost (KZS97, a motorcycle, for the listed KZGS97): if the reader
+    or the vote kept the car string among the alternatives, it is a fuzzy hit at distance 1."""
+    m = store.match(read("KZS97", "moto", alts=("KZGS97",)))
+    assert m is not None and (m.kind, m.distance, m.entry.plate) == ("fuzzy", 1, "KZGS97")
+    assert store.match(read("KZS97", "moto")) is None  # no alternative: no guessing which char was lost
+    assert store.match(read("KZS97", "moto", alts=("KZGS98",))) is None  # an alternative that is not listed
