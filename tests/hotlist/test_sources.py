@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hotlist_helpers import delta, free_port, read, snapshot
 from https_server import HotlistHttpServer
 from paho.mqtt.enums import CallbackAPIVersion
 from tls_certs import make_ca, write_pair
+from uplink_helpers import Mosquitto
 
 from anpr.hotlist.sources import FileSource, HttpsSource, MqttSource, build_sources
 from anpr.hotlist.store import HotlistStore
@@ -84,8 +88,10 @@ def test_https_dead_server(make_store: Callable[..., HotlistStore]) -> None:
 # -- MQTT -----------------------------------------------------------------------------------------------
 
 
-def _publish_retained(port: int, topic: str, payload: bytes) -> None:
+def _publish_retained(port: int, topic: str, payload: bytes, auth: tuple[str, str] | None = None) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if auth is not None:
+        client.username_pw_set(*auth)
     client.connect("127.0.0.1", port)
     client.loop_start()
     info = client.publish(topic, payload, qos=1, retain=True)
@@ -116,3 +122,48 @@ def test_mqtt_retained_topic(
         src.stop()
     assert store.version() == 2 and store.match(read("DRTW55")) is None and store.match(read("KZGS97")) is not None
     assert store.match(read("BBCL12")) is not None
+
+
+def test_mqtt_source_logs_in_to_a_password_protected_broker(
+    mosquitto_factory: Callable[..., Mosquitto],
+    make_store: Callable[..., HotlistStore],
+    key: Ed25519PrivateKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real mosquitto refusing anonymous clients: a wrong password is refused and said; the right one,
+    from a file or from the environment, gets the retained list."""
+    pwfile = tmp_path / "passwd"
+    for user, pw in (("car7", "s3cret"), ("control", "pub-pw")):
+        flags = ["-b", "-c"] if user == "car7" else ["-b"]
+        subprocess.run(["mosquitto_passwd", *flags, str(pwfile), user, pw], check=True, capture_output=True)
+    pwfile.chmod(0o600)
+    b = mosquitto_factory(f"password_file {pwfile}\n", start=False)
+    b.conf.write_text(b.conf.read_text().replace("allow_anonymous true", "allow_anonymous false"))
+    b.start()
+    _publish_retained(b.port, "anpr/hotlist/national", snapshot(key, 3, [{"plate": "KZGS97"}]), ("control", "pub-pw"))
+    secret = tmp_path / "hotlist.pass"
+    secret.write_text("s3cret\n")
+    common = {
+        "mqtt": True,
+        "mqtt_host": "127.0.0.1",
+        "mqtt_port": b.port,
+        "mqtt_username": "car7",
+        "https_timeout_s": 3,
+    }
+
+    monkeypatch.setenv("ANPR_HOTLIST_PW", "wrong")
+    wrong = make_store(**common, mqtt_password_env="ANPR_HOTLIST_PW", db=str(tmp_path / "wrong.sqlite"))
+    (src,) = build_sources(wrong.cfg, wrong, "car-7")
+    with caplog.at_level(logging.WARNING, logger="anpr.hotlist.sources"):
+        assert src.sync_once() is None
+    assert wrong.version() is None and "connect refused" in caplog.text
+    assert "wrong" not in caplog.text  # the password never reaches a log line
+
+    for i, how in enumerate(({"mqtt_password_file": str(secret)}, {"mqtt_password_env": "ANPR_HOTLIST_PW"})):
+        monkeypatch.setenv("ANPR_HOTLIST_PW", "s3cret")
+        store = make_store(**common, **how, db=str(tmp_path / f"list{i}.sqlite"))
+        (src,) = build_sources(store.cfg, store, "car-7")
+        assert src.sync_once() == "applied", how
+        assert store.version() == 3 and store.match(read("KZGS97")) is not None
