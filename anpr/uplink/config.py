@@ -53,6 +53,12 @@ class UplinkConfig(MqttAuth):
         default=7.0, gt=0, le=3650, description="reads are purged this long after capture (Ley 19.628)"
     )
     hit_retention_days: float = Field(default=30.0, ge=0, le=3650, description="hits are kept this long after delivery")
+    audit_retention_days: float = Field(
+        default=180.0,
+        gt=0,
+        le=3650,
+        description="the local audit trail (hits and alerts, with their plates) is purged after this long",
+    )
     memory_spill_max: int = Field(
         default=10_000,
         ge=100,

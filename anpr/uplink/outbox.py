@@ -17,55 +17,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
+
+__all__ = ["Outbox", "OutboxStats", "QueuedEvent"]
+
 log = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL CHECK (kind IN ('hit', 'read')),
-    payload BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    delivered_at REAL
-);
-CREATE INDEX IF NOT EXISTS events_pending ON events (kind, id) WHERE delivered_at IS NULL;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedEvent:
-    event_id: str
-    kind: str
-    payload: bytes
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxStats:
-    pending_hits: int
-    pending_reads: int
-    pending_bytes: int
-    oldest_pending_age_s: float | None
-    stored_bytes: int
-    delivered_kept: int
-    evicted_reads: int
-    expired_reads: int
-    in_memory: int
-    disk_full: bool
-    last_error: str | None
 
 
 class Outbox:
@@ -78,6 +37,7 @@ class Outbox:
         max_bytes: int = 256 * 1024 * 1024,
         read_retention_s: float = 7 * 86400,
         hit_retention_s: float = 30 * 86400,
+        audit_retention_s: float = 180 * 86400,
         spill_max: int = 10_000,
         max_pages: int | None = None,
         clock: Callable[[], float] = time.time,
@@ -87,6 +47,7 @@ class Outbox:
         self.max_bytes = max_bytes
         self.read_retention_s = read_retention_s
         self.hit_retention_s = hit_retention_s
+        self.audit_retention_s = audit_retention_s
         self.spill_max = spill_max
         self._clock = clock
         self._lock = threading.Lock()
@@ -101,7 +62,7 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         if max_pages is not None:  # test knob: a size-capped database stands in for a full disk
             self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(SCHEMA)
         self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
 
     # -- writing -------------------------------------------------------------------------------------
@@ -278,7 +239,8 @@ class Outbox:
 
     # -- retention, audit, reporting -----------------------------------------------------------------
     def purge(self, now: float | None = None) -> int:
-        """Delete reads past their retention (delivered or not) and delivered hits past theirs."""
+        """Delete reads past their retention (delivered or not), delivered hits past theirs, and audit
+        records past theirs."""
         now = self._clock() if now is None else now
         read_cut, hit_cut = now - self.read_retention_s, now - self.hit_retention_s
         with self._lock:
@@ -295,14 +257,20 @@ class Outbox:
                     "DELETE FROM events WHERE kind = 'hit' AND delivered_at IS NOT NULL AND delivered_at < ?",
                     (hit_cut,),
                 ).rowcount
+                # The audit trail names plates too: personal data under the same law as the reads.
+                audit_cut = now - self.audit_retention_s
+                self._db.execute("INSERT OR REPLACE INTO audit_cutoff (id, cutoff) VALUES (1, ?)", (audit_cut,))
+                audited = self._db.execute("DELETE FROM audit WHERE at < ?", (audit_cut,)).rowcount
                 self._db.execute("COMMIT")
             except sqlite3.Error as err:
                 self._rollback()
                 log.error("outbox purge failed: %s", err)
                 return 0
             self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
-        if n:
-            log.info("outbox retention purged %d event(s) (%d never delivered)", n, expired)
+        if n or audited:
+            log.info(
+                "outbox retention purged %d event(s) (%d never delivered) and %d audit record(s)", n, expired, audited
+            )
         return int(n)
 
     def audit(self, kind: str, detail: Mapping[str, Any]) -> None:

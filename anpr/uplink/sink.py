@@ -131,6 +131,7 @@ def open_outbox(cfg: UplinkConfig, state_dir: str | Path, **kw: Any) -> Outbox:
         max_bytes=cfg.outbox_max_bytes,
         read_retention_s=cfg.read_retention_days * DAY,
         hit_retention_s=cfg.hit_retention_days * DAY,
+        audit_retention_s=cfg.audit_retention_days * DAY,
         spill_max=cfg.memory_spill_max,
         **kw,
     )

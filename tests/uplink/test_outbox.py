@@ -115,6 +115,35 @@ def test_audit_is_append_only(tmp_path: Path) -> None:
         box._db.execute("UPDATE audit SET kind = 'x'")
 
 
+def test_audit_records_leave_only_by_retention(tmp_path: Path) -> None:
+    clock = Clock()
+    box = Outbox(tmp_path / "o.sqlite", audit_retention_s=180 * 86400, clock=clock)
+    box.audit("hit", {"plate": "BBCD12"})
+    clock.t += 100 * 86400
+    box.audit("alert", {"plate": "KZGS97"})
+    box.purge()
+    assert [d["plate"] for *_, d in box.audit_rows()] == ["BBCD12", "KZGS97"]  # neither is 180 days old
+    clock.t += 81 * 86400
+    box.purge()
+    assert [d["plate"] for *_, d in box.audit_rows()] == ["KZGS97"]
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # a recent record still cannot go
+        box._db.execute("DELETE FROM audit")
+    box.close()
+    # A database made before retention existed (blanket no-delete trigger) is migrated on open.
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.executescript(
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,"
+        " detail TEXT NOT NULL);"
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+        "INSERT INTO audit (at, kind, detail) VALUES (0, 'hit', '{\"plate\": \"BBCD12\"}');"
+    )
+    old.close()
+    migrated = Outbox(tmp_path / "old.sqlite", audit_retention_s=86400, clock=clock)
+    migrated.purge()
+    assert migrated.audit_rows() == []
+    migrated.close()
+
+
 def test_full_database_spills_hits_to_memory_and_recovers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # A page-capped database stands in for a full disk here; test_drills.py does it with a real tmpfs.
     box = Outbox(tmp_path / "o.sqlite", max_pages=12, spill_max=100)
