@@ -55,6 +55,17 @@ class HotlistPublishConfig(Section):
     )
 
 
+class RetentionConfig(Section):
+    """How long the control room keeps what arrives (counted from arrival: a car's clock may be wrong)."""
+
+    reads_days: float = Field(
+        default=30.0, gt=0, le=3650, description="plain reads are deleted after this (Ley 19.628)"
+    )
+    hits_days: float = Field(default=365.0, gt=0, le=3650, description="hotlist hits are deleted after this")
+    quarantine_days: float = Field(default=30.0, gt=0, le=3650, description="refused payloads are deleted after this")
+    every_s: float = Field(default=3600.0, ge=60, le=86400, description="how often the purge runs")
+
+
 class ControlConfig(Section):
     database_url: str = Field(
         default="sqlite:///control.sqlite",
@@ -64,6 +75,7 @@ class ControlConfig(Section):
     broker: BrokerConfig = BrokerConfig()
     web: WebConfig = WebConfig()
     hotlist: HotlistPublishConfig = HotlistPublishConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _check_url(self) -> ControlConfig:

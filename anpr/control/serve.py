@@ -8,6 +8,7 @@ from typing import Any
 
 from anpr.control.config import ControlConfig
 from anpr.control.receiver import Receiver
+from anpr.control.retention import Retention
 from anpr.control.store import Store, open_store
 from anpr.control.web import Hub, build_app
 
@@ -23,6 +24,7 @@ class ControlRoom:
         self.hub = Hub()
         self.receiver = Receiver(cfg.broker, self.store)
         self.receiver.listeners.append(self.hub.on_stored)
+        self.retention = Retention(self.store, cfg.retention)
         self.app = build_app(self.store, cfg.web, self.hub, self.stats)
         self._server: Any = None
         self._stopped = threading.Event()
@@ -36,6 +38,7 @@ class ControlRoom:
         # signal it caught, which would otherwise kill us (SIGTERM) before the receiver has stored and acked.
         _install_signals(self.stop)
         self.receiver.start()
+        self.retention.start()
         try:
             if self.cfg.web.enabled:
                 import uvicorn
@@ -50,6 +53,7 @@ class ControlRoom:
             else:
                 self._stopped.wait()
         finally:
+            self.retention.stop()
             self.receiver.stop()
             log.info("control room stopped: %s", self.stats())
             self.store.close()

@@ -255,6 +255,26 @@ class Store:
         )
         return {k: int(v) for k, v in rows[0].items()}
 
+    def purge(self, *, reads_before: float, hits_before: float, quarantine_before: float) -> dict[str, int]:
+        """Delete what arrived before each cutoff (epoch seconds); returns the rows deleted per kind."""
+        steps = (
+            ("reads", "DELETE FROM events WHERE kind = 'read' AND received_at < ?", reads_before),
+            ("hits", "DELETE FROM events WHERE kind = 'hit' AND received_at < ?", hits_before),
+            ("quarantine", "DELETE FROM quarantine WHERE received_at < ?", quarantine_before),
+        )
+        done: dict[str, int] = {}
+        with self._wlock:
+            cur = self._w.cursor()
+            try:
+                for name, sql, cut in steps:
+                    cur.execute(self._sql(sql), (cut,))
+                    done[name] = max(0, int(cur.rowcount))
+                self._w.commit()
+            except Exception:
+                self._w.rollback()
+                raise
+        return done
+
     def close(self) -> None:
         for con, lock in ((self._w, self._wlock), (self._r, self._rlock)):
             with lock:

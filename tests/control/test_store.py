@@ -102,3 +102,37 @@ def test_unreachable_database_is_a_clear_error(tmp_path: object) -> None:
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     with pytest.raises(StoreError, match="cannot open SQLite database"):
         open_store("sqlite:////proc/no/such/dir/x.sqlite")
+
+
+def test_retention_deletes_by_arrival_age_per_kind(make_store: Callable[[], Store]) -> None:
+    from anpr.control.config import RetentionConfig
+    from anpr.control.retention import DAY, purge_once
+
+    s = make_store()
+    now = 1_800_000_000.0
+    s.add([_row("read", plate="BBCD01"), _row("hit", plate="BBCD02")], now - 40 * DAY)  # arrived 40 days ago
+    s.add([_row("read", plate="BBCD03"), _row("hit", plate="BBCD04")], now - 10 * DAY)
+    s.add([Quarantined("anpr/car-7/read", b"{", "not JSON")], now - 31 * DAY)
+    cfg = RetentionConfig(reads_days=30, hits_days=365, quarantine_days=30)
+    assert purge_once(s, cfg, now) == {"reads": 1, "hits": 0, "quarantine": 1}
+    assert sorted(r["plate"] for r in s.events(EventFilter())) == ["BBCD02", "BBCD03", "BBCD04"]
+    assert s.counts()["quarantined"] == 0
+    assert purge_once(s, cfg, now + 400 * DAY) == {"reads": 1, "hits": 2, "quarantine": 0}
+    assert s.counts()["reads"] == s.counts()["hits"] == 0
+
+
+def test_retention_job_purges_at_start_and_stops(make_store: Callable[[], Store]) -> None:
+    import time
+
+    from anpr.control.config import RetentionConfig
+    from anpr.control.retention import DAY, Retention
+
+    s = make_store()
+    s.add([_row("read", plate="BBCD01")], time.time() - 31 * DAY)
+    job = Retention(s, RetentionConfig(reads_days=30))
+    job.start()
+    deadline = time.monotonic() + 10
+    while job.runs == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    job.stop()
+    assert job.runs >= 1 and s.counts()["reads"] == 0
