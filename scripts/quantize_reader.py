@@ -53,6 +53,7 @@ sys.path.insert(0, str(REPO))
 
 from anpr.ocr import preprocess  # noqa: E402
 from anpr.ocr.config import ReaderConfig  # noqa: E402
+from anpr.ocr.ppocr import model_inputs  # noqa: E402
 from anpr.types import Detection, Image  # noqa: E402
 
 DEFAULT_SETS = ("chile_gate_overlay", "openalpr_br", "openalpr_eu", "openalpr_us")
@@ -97,15 +98,7 @@ def calibration_inputs(train_root: Path, sets: list[str], max_per_set: int, seed
             plate = preprocess.crop(image, Detection((x1, y1, x2, y2), 1.0), (cfg.margin_x, cfg.margin_y))
             if plate is None or min(plate.shape[:2]) < preprocess.MIN_SIDE:
                 continue
-            parts = preprocess.prepare(
-                plate,
-                height=cfg.height,
-                max_width=cfg.max_width,
-                use_clahe=cfg.clahe,
-                deskew=cfg.deskew,
-                band=cfg.char_band,
-            )
-            inputs.extend(parts)
+            inputs.extend(model_inputs(plate, cfg))
             taken += 1
         print(f"  {name}: {taken} boxes")
     return inputs

@@ -111,6 +111,13 @@ def model_characters(session: ort.InferenceSession, path: Path) -> list[str]:
     return characters
 
 
+def model_inputs(plate: Image, cfg: ReaderConfig) -> list[npt.NDArray[np.float32]]:
+    """The model inputs (one per text row) for a plate crop, pre-processed as `cfg` says."""
+    return preprocess.prepare(
+        plate, height=cfg.height, max_width=cfg.max_width, use_clahe=cfg.clahe, deskew=cfg.deskew, band=cfg.char_band
+    )
+
+
 def slot_formats(decreed: bool, special: bool) -> tuple[list[ctc.SlotFormat], dict[str, chile.PlateFormat]]:
     fmts = chile.formats(decreed=decreed, special=special)
     return [ctc.SlotFormat(f.name, f.slots, math.log(f.prior)) for f in fmts], {f.name: f for f in fmts}
@@ -148,15 +155,7 @@ class PpocrReader:
 
     def probabilities(self, plate: Image) -> npt.NDArray[np.float32]:
         """T×C softmax for a plate crop; rows of a two-row plate are read top first and joined."""
-        cfg = self.cfg
-        parts = preprocess.prepare(
-            plate,
-            height=cfg.height,
-            max_width=cfg.max_width,
-            use_clahe=cfg.clahe,
-            deskew=cfg.deskew,
-            band=cfg.char_band,
-        )
+        parts = model_inputs(plate, self.cfg)
         outs: list[npt.NDArray[np.float32]] = []
         for x in parts:
             y = self.session.run(None, {self.input_name: x[None]})[0][0]
