@@ -70,10 +70,12 @@ class CrnnReader(PpocrReader):
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def probabilities(self, plate: Image) -> npt.NDArray[np.float32]:
+    def probabilities(self, plate: Image, cut: float | None = None) -> npt.NDArray[np.float32]:
         """T×37 softmax for a plate crop; rows of a two-row plate are read top first and joined."""
         cfg = self.cfg
-        rows = strips(plate, self.height, self.width, use_clahe=cfg.clahe, deskew=cfg.deskew, band=cfg.char_band)
+        rows = strips(
+            plate, self.height, self.width, use_clahe=cfg.clahe, deskew=cfg.deskew, band=cfg.char_band, cut=cut
+        )
         if not rows:  # a band too thin to resize: read the whole crop as one row
             rows = [preprocess.resize_height(preprocess.to_gray(plate), self.height, self.width)]
         x = to_input(rows, self.width)

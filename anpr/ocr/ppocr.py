@@ -111,10 +111,16 @@ def model_characters(session: ort.InferenceSession, path: Path) -> list[str]:
     return characters
 
 
-def model_inputs(plate: Image, cfg: ReaderConfig) -> list[npt.NDArray[np.float32]]:
+def model_inputs(plate: Image, cfg: ReaderConfig, cut: float | None = None) -> list[npt.NDArray[np.float32]]:
     """The model inputs (one per text row) for a plate crop, pre-processed as `cfg` says."""
     return preprocess.prepare(
-        plate, height=cfg.height, max_width=cfg.max_width, use_clahe=cfg.clahe, deskew=cfg.deskew, band=cfg.char_band
+        plate,
+        height=cfg.height,
+        max_width=cfg.max_width,
+        use_clahe=cfg.clahe,
+        deskew=cfg.deskew,
+        band=cfg.char_band,
+        cut=cut,
     )
 
 
@@ -153,9 +159,9 @@ class PpocrReader:
         with self._lock:
             self._stats[key] += 1
 
-    def probabilities(self, plate: Image) -> npt.NDArray[np.float32]:
+    def probabilities(self, plate: Image, cut: float | None = None) -> npt.NDArray[np.float32]:
         """T×C softmax for a plate crop; rows of a two-row plate are read top first and joined."""
-        parts = model_inputs(plate, self.cfg)
+        parts = model_inputs(plate, self.cfg, cut)
         outs: list[npt.NDArray[np.float32]] = []
         for x in parts:
             y = self.session.run(None, {self.input_name: x[None]})[0][0]
@@ -173,13 +179,8 @@ class PpocrReader:
             return None
         return self.read_crop(plate)
 
-    def read_crop(self, plate: Image) -> PlateRead | None:
-        """Reads an already cropped plate image (the whole image is the plate)."""
-        if plate.ndim < 2 or min(plate.shape[:2]) < preprocess.MIN_SIDE:
-            self._count("empty_crop")
-            return None
-        probs = self.probabilities(plate)
-        raw = ctc.greedy_text(probs, self.charmap)
+    def _decode(self, probs: npt.NDArray[np.float32]) -> list[ctc.Decoded]:
+        """Valid plate strings for `probs`, best first."""
         found = ctc.constrained_decode(
             probs,
             self.charmap,
@@ -188,7 +189,24 @@ class PpocrReader:
             edge_floor=self.cfg.edge_floor,
             char_floor=self.cfg.char_floor,
         )
-        valid = [d for d in found if self.by_name[d.format].matches(d.text)]
+        return [d for d in found if self.by_name[d.format].matches(d.text)]
+
+    def read_crop(self, plate: Image) -> PlateRead | None:
+        """Reads an already cropped plate image (the whole image is the plate)."""
+        if plate.ndim < 2 or min(plate.shape[:2]) < preprocess.MIN_SIDE:
+            self._count("empty_crop")
+            return None
+        probs = self.probabilities(plate)
+        valid = self._decode(probs)
+        if self.cfg.two_row_cuts and preprocess.two_row_shaped(plate):
+            # A near-square crop may be a motorcycle plate whose rows the blobs did not separate (small,
+            # blurred): read it split where the layout puts the rows too, and keep the likelier plate.
+            for cut in self.cfg.two_row_cuts:
+                alt_probs = self.probabilities(plate, cut)
+                alt = self._decode(alt_probs)
+                if alt and (not valid or alt[0].score > valid[0].score):
+                    probs, valid = alt_probs, alt
+        raw = ctc.greedy_text(probs, self.charmap)
         if not valid:
             self._count("no_format")
             log.debug("no plate format fits %r", raw)

@@ -191,14 +191,32 @@ def prepare(
     use_clahe: bool = True,
     deskew: bool = True,
     band: bool = True,
+    cut: float | None = None,
 ) -> list[npt.NDArray[np.float32]]:
-    """A plate crop → one normalised model input per text row, top row first."""
+    """A plate crop → one normalised model input per text row, top row first (`cut`: see `text_bands`)."""
     gray = to_gray(plate)
     if deskew:
         gray = rotate(gray, deskew_angle(gray))
     if use_clahe:
         gray = clahe(gray)
+    bands = text_bands(gray, band=band, cut=cut)
+    return [normalize(resize_height(gray[y0:y1], height, max_width)) for y0, y1 in bands]
+
+
+def two_row_shaped(plate: Image, max_aspect: float = 1.9) -> bool:
+    """Near-square: possibly a two-row (motorcycle) plate."""
+    h, w = plate.shape[:2]
+    return bool(w <= max_aspect * h)
+
+
+def text_bands(gray: Image, *, band: bool = True, cut: float | None = None) -> list[tuple[int, int]]:
+    """The (y0, y1) rows to read, top first: the blobs' rows, or with `cut` two rows split at that fraction
+    of the height (the motorcycle layout, for when the blobs of a small or blurred plate run together)."""
+    h = gray.shape[0]
+    if cut is not None:
+        y = round(cut * h)
+        return [(0, y), (y, h)]
     bands = split_rows(gray)
     if band and len(bands) == 1:
         bands = [char_band(gray)]
-    return [normalize(resize_height(gray[y0:y1], height, max_width)) for y0, y1 in bands]
+    return bands

@@ -24,6 +24,7 @@ def strips(
     use_clahe: bool = True,
     deskew: bool = True,
     band: bool = True,
+    cut: float | None = None,
 ) -> list[Image]:
     """A plate crop → one grey uint8 strip per text row (top first), `height` high, at most `width` wide.
 
@@ -35,9 +36,7 @@ def strips(
         gray = preprocess.rotate(gray, preprocess.deskew_angle(gray))
     if use_clahe:
         gray = preprocess.clahe(gray)
-    bands = preprocess.split_rows(gray)
-    if band and len(bands) == 1:
-        bands = [preprocess.char_band(gray)]
+    bands = preprocess.text_bands(gray, band=band, cut=cut)
     return [preprocess.resize_height(gray[y0:y1], height, width) for y0, y1 in bands if y1 - y0 >= 2]
 
 

@@ -66,6 +66,16 @@ def test_one_row_plate_is_not_split() -> None:
     assert preprocess.split_rows(square) == [(0, 150)]
 
 
+def test_text_bands_follow_the_blobs_or_a_given_cut() -> None:
+    two = text_image(["ABC", "12"], 145 * 2, 120 * 2)
+    assert preprocess.text_bands(two) == preprocess.split_rows(two)
+    assert preprocess.text_bands(two, cut=0.45) == [(0, 108), (108, 240)]
+    one = text_image(["GKSB78"], 360, 130)
+    assert preprocess.text_bands(one) == [preprocess.char_band(one)]
+    assert preprocess.text_bands(one, band=False) == [(0, 130)]
+    assert preprocess.two_row_shaped(two) and not preprocess.two_row_shaped(one)
+
+
 def test_deskew_levels_a_tilted_line() -> None:
     img = text_image(["GKSB78"], 400, 140, angle=-8.0)  # cv2: negative angle = clockwise: descends right
     angle = preprocess.deskew_angle(img)

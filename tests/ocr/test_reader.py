@@ -6,6 +6,7 @@ import random
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -102,3 +103,18 @@ def test_the_fp32_original_still_ships_and_reads_like_the_default(reader: PpocrR
     scene, det = in_scene(plate.image)
     ours, theirs = reader.read(scene, det), fp32.read(scene, det)
     assert ours is not None and theirs is not None and ours.text == theirs.text == "GKSB78"
+
+
+def test_a_small_motorcycle_plate_whose_rows_run_together_is_read_split_by_the_layout(reader: PpocrReader) -> None:
+    """At 60 px the blobs of the two rows merge (one text row found): read whole it is garbage; the
+    reader also reads it cut at the layout's row boundary and keeps the likelier plate."""
+    from anpr.ocr import preprocess
+
+    img = render_plate("PRT45", random.Random(0), layout="moto", px_per_mm=1.0, worn=False).image
+    small = cv2.resize(img, (60, round(img.shape[0] * 60 / img.shape[1])), interpolation=cv2.INTER_AREA)
+    assert len(preprocess.split_rows(preprocess.clahe(preprocess.to_gray(small)))) == 1
+    without = build_reader(ReaderConfig(model=str(MODEL), two_row_cuts=()))
+    plain = without.read_crop(small)
+    assert plain is None or plain.text != "PRT45"
+    read = reader.read_crop(small)
+    assert read is not None and (read.text, read.format) == ("PRT45", "moto")
