@@ -31,12 +31,21 @@ class ReaderConfig(Section):
         pattern=r"^([0-9a-f]{64})?$",
         description="expected sha256 of the model file; empty: read it from `<model>.sha256`; null skips the check",
     )
-    # Measured on degraded renders (scripts/bench_two_rows.py): motorcycles 218/300 exact without, 290/300
+    # Measured on degraded renders (scripts/bench_two_rows.py): motorcycles 218/300 exact without, 287/300
     # with 0.45 (the renderer's rows meet at 0.43 of the plate); cars and train/chile_gate_overlay unchanged.
     two_row_cuts: tuple[float, ...] = Field(
         default=(0.45,),
         description="near-square crops are also read split into two rows at these fractions of their height "
         "(motorcycle plates whose rows the blobs did not separate); the likelier plate wins; () turns it off",
+    )
+    # 0.2: degraded motorcycle renders 290 -> 287/300, and no junk crop of the sample clips becomes a plate
+    # (0: the patrol clip grew three phantom motorcycle reads).
+    two_row_min_confidence: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description="a two-row reading replaces the one-row one only if its least sure character is at least this "
+        "(junk near-square crops otherwise turn into motorcycle plates)",
     )
     threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads")
     providers: tuple[str, ...] = Field(

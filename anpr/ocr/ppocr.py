@@ -204,7 +204,8 @@ class PpocrReader:
             for cut in self.cfg.two_row_cuts:
                 alt_probs = self.probabilities(plate, cut)
                 alt = self._decode(alt_probs)
-                if alt and (not valid or alt[0].score > valid[0].score):
+                sure = bool(alt) and min(alt[0].char_confidences) >= self.cfg.two_row_min_confidence
+                if sure and (not valid or alt[0].score > valid[0].score):
                     probs, valid = alt_probs, alt
         raw = ctc.greedy_text(probs, self.charmap)
         if not valid:

@@ -141,7 +141,8 @@ def train(data_yaml: Path, out_dir: Path, weights: Path, s: TrainSettings) -> Pa
 
 
 def export_onnx(weights: Path, imgsz: int, dest: Path) -> Path:
-    """Export to ONNX: fixed opset, simplified, batch 1, static shape, fp32. Writes `dest` and `dest`.sha256."""
+    """Export to ONNX: fixed opset, simplified, batch 1, static shape, fp32, the DFL softmax on the last axis.
+    Writes `dest` and `dest`.sha256."""
     offline_env(dest.parent / "ultralytics-config")
     import torch
     from ultralytics import YOLO
@@ -155,6 +156,14 @@ def export_onnx(weights: Path, imgsz: int, dest: Path) -> Path:
         )
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(produced), dest)
+    import onnx
+
+    from anpr.train.onnx_dfl import dfl_softmax_last_axis
+
+    graph = onnx.load(str(dest))
+    if dfl_softmax_last_axis(graph):  # same outputs, ~8 % less time per frame (see anpr/train/onnx_dfl.py)
+        onnx.checker.check_model(graph)
+        onnx.save(graph, str(dest))
     write_sha256(dest)
     log.info("exported %s (%d bytes)", dest, dest.stat().st_size)
     return dest

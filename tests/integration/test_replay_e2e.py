@@ -71,7 +71,10 @@ def test_replay_is_deterministic_except_event_ids(patrol_cut: Path) -> None:
 @pytest.mark.slow
 def test_replay_positions_follow_the_recorded_route() -> None:
     all_events, _, summary, _ = _replay(PATROL, "--truth", "sample_videos/patrol.truth.json")
-    assert summary["score"]["hits_ok"] == summary["score"]["hits_expected"] == 1, summary["score"]
+    score = summary["score"]
+    assert score["hits_ok"] == score["hits_expected"] == 1 and score["false_hits"] == [], score
+    # Every plate read exactly, and no junk crop (a partial plate, a sign) turned into an extra event.
+    assert score["read_exact"] == score["plates"] == 5 and score["misread"] == score["phantoms"] == [], score
     events = [e for e in all_events if e["final"]]
     assert len(events) >= 4
     route = patrol_route()
