@@ -1,4 +1,4 @@
-"""`anpr bench pipeline|live|detector|reader|hotlist|outbox|drills [--json]`: figures, printed, never asserted."""
+"""`anpr bench pipeline|live|soak|detector|reader|hotlist|outbox|drills [--json]`: figures, printed, never asserted."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("bench", help="speed figures: pipeline, live, detector, reader, hotlist, outbox, drills")
+    p = sub.add_parser("bench", help="speed figures: pipeline, live, soak, detector, reader, hotlist, outbox, drills")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
 
     q = bsub.add_parser("pipeline", help="the real pipeline on a sample video, with the OpenCV+tesseract floor")
@@ -45,6 +45,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--size", help="stream size WxH (default: the clip's)")
     q.add_argument("--fps", type=int, default=0, help="stream frame rate (default: the clip's)")
     q.set_defaults(func=_live)
+
+    q = bsub.add_parser("soak", help="memory over time: a sample clip looped over RTSP through the daemon's stages")
+    q.add_argument("--video", type=Path, default=Path("sample_videos/gantry_day.mp4"), help="clip with a truth sidecar")
+    q.add_argument("-c", "--config", help="TOML config file (its cameras and hotlist are replaced)")
+    q.add_argument("--seconds", type=float, default=600.0, help="how long to run (default 600)")
+    q.add_argument("--every", type=float, default=10.0, help="seconds between memory samples")
+    q.set_defaults(func=_soak)
 
     q = bsub.add_parser("hotlist", help="hotlist import, lookup and delta figures on a synthetic list")
     q.add_argument("--size", type=int, default=100_000, help="entries in the synthetic list")
@@ -115,6 +122,30 @@ def _live(args: argparse.Namespace) -> int:
         return 2
     try:
         res = bench_live(load(args.config), args.video, runs=max(1, args.runs), size=size, fps=args.fps or None)
+    except (ConfigError, StartupError, BenchError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from anpr.bench.broker import BenchError
+    from anpr.bench.rtsp import rtsp_unusable
+    from anpr.bench.soak import bench_soak, format_text
+    from anpr.config import ConfigError, load
+    from anpr.stages import StartupError
+
+    if not args.video.with_suffix(".truth.json").is_file():
+        print(f"anpr bench: {args.video}: no truth sidecar (its plates make the bench's hotlist)", file=sys.stderr)
+        return 2
+    if args.seconds <= 0 or args.every <= 0:
+        print("anpr bench: --seconds and --every must be positive", file=sys.stderr)
+        return 2
+    if (why := rtsp_unusable()) is not None:
+        print(f"anpr bench: no RTSP server: {why}", file=sys.stderr)
+        return 2
+    try:
+        res = bench_soak(load(args.config), args.video, seconds=args.seconds, every_s=args.every)
     except (ConfigError, StartupError, BenchError) as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2

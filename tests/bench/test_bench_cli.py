@@ -96,3 +96,25 @@ def test_live_rtsp_latency_json(capsys: pytest.CaptureFixture[str], monkeypatch:
 def test_live_rejects_a_bad_size(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "live", "--video", str(GANTRY), "--size", "big"]) == 2
     assert "expected WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_soak_loops_the_clip_and_samples_memory(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anpr.bench.rtsp import rtsp_unusable
+
+    if (why := rtsp_unusable()) is not None:
+        pytest.skip(why)
+    monkeypatch.chdir(ROOT)
+    r = _json(capsys, "soak", "--video", str(GANTRY), "--seconds", "14", "--every", "2")
+    assert r["clip_loops"] >= 2, r  # the 8 s clip ended and the source reconnected for another play
+    assert r["passages"] >= 4 and r["hits"] >= 3, r
+    assert 0 < r["frames"]["processed"] <= r["frames"]["grabbed"]
+    m = r["rss_mb"]
+    assert 0 < m["start"] <= m["max"] and 0 < m["end"] <= m["max"]
+    assert len(r["samples"]) >= 7 and r["samples"][-1][0] >= 14
+
+
+def test_soak_rejects_a_non_positive_duration(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "soak", "--video", str(GANTRY), "--seconds", "0"]) == 2
+    assert "must be positive" in capsys.readouterr().err
