@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-import cv2
-import numpy as np
-
 from anpr.plates.chile import one_char_dropped
+from anpr.track.boxes import Box, centre, crop_box, crop_quality, iou
 from anpr.track.config import TrackerConfig
 from anpr.track.vote import tally
 from anpr.types import Detection, Image, Observation, Passage, PlateRead
@@ -30,8 +28,6 @@ from anpr.types import Detection, Image, Observation, Passage, PlateRead
 __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
 
 log = logging.getLogger(__name__)
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,33 +62,6 @@ class PassageTracker(Protocol):
         """Indices of `detections` that belong to passages whose consensus is settled and need no read
         this frame (the pipeline then skips the reader for them: it is the second largest cost)."""
         ...
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def crop_quality(crop: Image, read: PlateRead | None) -> float:
-    """Area x sharpness (variance of the Laplacian) x read confidence: the best crop has the most."""
-    if crop.size == 0:
-        return 0.0
-    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
-    confidence = read.confidence if read is not None else 0.05  # unread crops lose to any read one
-    return float(crop.shape[0] * crop.shape[1]) * max(sharpness, 1e-3) * max(confidence, 1e-3)
-
-
-def _crop(image: Image, box: Box) -> Image | None:
-    h, w = image.shape[:2]
-    x1, y1 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
-    x2, y2 = min(w, math.ceil(box[2])), min(h, math.ceil(box[3]))
-    if x2 <= x1 or y2 <= y1:
-        return None
-    return np.array(image[y1:y2, x1:x2], copy=True)  # a copy: the frame buffer is reused upstream
 
 
 @dataclass(slots=True)
@@ -218,7 +187,7 @@ class IouTracker:
                     pairs.append((0, -overlap, oi, ti))
                     continue
                 width = max(pbox[2] - pbox[0], box[2] - box[0], 1.0)
-                shift = math.dist(_centre(box), _centre(pbox)) / width
+                shift = math.dist(centre(box), centre(pbox)) / width
                 if shift <= self.config.max_center_shift:
                     pairs.append((1, shift, oi, ti))
                 elif obs.read is not None and any(_same_plate(obs.read.text, r.text) for r, _ in tracks[ti].reads):
@@ -260,7 +229,7 @@ class IouTracker:
     def _add(self, track: _Track, frame_seq: int, obs: Observation, image: Image) -> bool:
         """Record `obs`; True when the consensus has just become confident, or changed text once confident."""
         track.observations.append(obs)
-        crop = _crop(image, obs.detection.box)
+        crop = crop_box(image, obs.detection.box)
         if crop is not None:
             quality = crop_quality(crop, obs.read)
             if quality > track.best_quality:
@@ -313,7 +282,3 @@ def _same_plate(a: str, b: str) -> bool:
     A substituted character is not enough: consecutive plates (a dealer's or a rental fleet's) drive
     together, and merging them would vote one of them away."""
     return a == b or one_char_dropped(a, b)
-
-
-def _centre(box: Box) -> tuple[float, float]:
-    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
