@@ -11,7 +11,6 @@ checks on random and real-looking inputs that the outputs are unchanged before i
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ import onnxruntime as ort
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from anpr.modelfile import write_sha256  # noqa: E402
 from anpr.train.onnx_dfl import dfl_softmax_last_axis  # noqa: E402
 
 
@@ -55,8 +55,7 @@ def main() -> int:
             print("outputs differ: nothing written")
             return 1
         out.write_bytes(candidate.read_bytes())
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    out.with_name(out.name + ".sha256").write_text(f"{digest}  {out.name}\n", encoding="ascii")
+    digest = write_sha256(out)
     print(f"wrote {out} (sha256 {digest}) and its .sha256")
     return 0
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import random
 import sys
 import tempfile
@@ -60,6 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from anpr.detect.postprocess import letterbox, to_blob  # noqa: E402
+from anpr.modelfile import file_sha256  # noqa: E402
 from anpr.train.dataset import read_set, split_of  # noqa: E402
 
 CALIBRATION = {
@@ -72,11 +72,6 @@ HEAD = "/model.22/"
 """Name prefix of the Detect head; its last convs are `/model.22/cv2.i/cv2.i.2/Conv` (box) and `cv3.i.2` (class)."""
 
 Tensor = npt.NDArray[np.float32]
-
-
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def check_train_root(train_root: Path) -> None:
@@ -305,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         counts[node.op_type] = counts.get(node.op_type, 0) + 1
     print(f"quantised graph: {len(quantised.graph.node)} nodes, {dict(sorted(counts.items()))}")
     size_b = args.out.stat().st_size
-    print(f"wrote {args.out}: {size_b:,} bytes, sha256 {sha256(args.out)}")
+    print(f"wrote {args.out}: {size_b:,} bytes, sha256 {file_sha256(args.out)}")
     box, score = output_diff(args.model, args.out, inputs[:16])
     print(f"max abs diff int8 vs fp32 on 16 calibration images: boxes {box:.2f} px, scores {score:.3f}")
     print(f"done in {time.perf_counter() - t0:.0f} s")

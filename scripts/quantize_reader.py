@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import random
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from anpr.modelfile import file_sha256  # noqa: E402
 from anpr.ocr import preprocess  # noqa: E402
 from anpr.ocr.config import ReaderConfig  # noqa: E402
 from anpr.ocr.ppocr import model_inputs  # noqa: E402
@@ -65,11 +65,6 @@ CALIBRATION = {
 FORMATS = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
 
 Tensor = npt.NDArray[np.float32]
-
-
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def calibration_inputs(train_root: Path, sets: list[str], max_per_set: int, seed: int) -> list[Tensor]:
@@ -272,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     q_ops = {k: v for k, v in sorted(counts.items()) if k.startswith(("QLinear", "Quantize", "Dequantize"))}
     print(f"quantised graph: {len(quantised.graph.node)} nodes, {q_ops}")
     size = args.out.stat().st_size
-    print(f"wrote {args.out}: {size:,} bytes, sha256 {sha256(args.out)}")
+    print(f"wrote {args.out}: {size:,} bytes, sha256 {file_sha256(args.out)}")
     print(f"max abs output diff int8 vs fp32 on the calibration crops: {max_diff(args.model, args.out, inputs):.4f}")
     print(f"done in {time.perf_counter() - t0:.0f} s")
     if size >= 15_000_000:

@@ -6,7 +6,6 @@ a bad deployment stops at start-up with a message naming the file, not at the fi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -16,19 +15,12 @@ from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi
 from anpr.detect.errors import ModelError
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
+from anpr.modelfile import file_sha256
 from anpr.types import Detection, Image
 
 log = logging.getLogger(__name__)
 
 REBUILD_HINT = "restore it from the release (git checkout models/) or rebuild it with `anpr train detector`"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def expected_sha256(model: Path, configured: str = "") -> str:

@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from anpr.modelfile import file_sha256
 from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.errors import ModelError
 from anpr.ocr.ppocr import REBUILD as PPOCR_REBUILD
-from anpr.ocr.ppocr import PpocrReader, file_sha256, load_session, sidecar_sha256, slot_formats
+from anpr.ocr.ppocr import PpocrReader, load_session, sidecar_sha256, slot_formats
 from anpr.ocr.strips import PAD, pad_strip, strips, to_input
 from anpr.types import Image
 

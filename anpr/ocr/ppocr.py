@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -13,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from anpr.modelfile import file_sha256
 from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.errors import ModelError
@@ -25,14 +25,6 @@ REBUILD = (
     "python scripts/extract_ppocr.py (re-extracts the fp32 model from the pinned rapidocr-onnxruntime wheel), "
     "then python scripts/quantize_reader.py (builds the int8 one from it)"
 )
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sidecar_sha256(path: Path) -> str:

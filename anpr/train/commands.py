@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from anpr.modelfile import write_sha256
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TRAIN_ROOT = "../shared/plates/train"
@@ -143,7 +145,6 @@ def _ship(
     notes: tuple[str, ...] = (),
 ) -> int:
     """Measure every export, copy the chosen size to models/ with its sha256 sidecar, write the card."""
-    from anpr.train import detector as d
     from anpr.train.card import CardInfo, write_card
 
     measured = {}
@@ -160,7 +161,7 @@ def _ship(
     tmp = target.with_suffix(".tmp")
     shutil.copy2(measured[size][0], tmp)
     tmp.replace(target)
-    digest = d.write_sha256(target)
+    digest = write_sha256(target)
     command = "anpr " + shlex.join(sys.argv[1:]) if Path(sys.argv[0]).name == "anpr" else shlex.join(sys.argv)
     write_card(
         models / "plate-detector.md",

@@ -11,7 +11,6 @@ taken from the pinned wheel on PyPI and checked by sha256.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from anpr.modelfile import file_sha256, write_sha256
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +51,10 @@ class TrainSettings:
     """Keep decoded images in RAM (fast on a GPU box; ~1.5 GB for the real sets at 640)."""
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def base_weights(cache_dir: Path, wheel: Path | None = None) -> Path:
     """fastanpr's best.pt in `cache_dir`, unpacked from `wheel` or from `pip download` of the pinned version."""
     target = cache_dir / "fastanpr-best.pt"
-    if target.is_file() and sha256_of(target) == BASE_SHA256:
+    if target.is_file() and file_sha256(target) == BASE_SHA256:
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     if wheel is None:
@@ -76,7 +69,7 @@ def base_weights(cache_dir: Path, wheel: Path | None = None) -> Path:
         tempfile.NamedTemporaryFile(dir=cache_dir, delete=False) as tmp,
     ):
         shutil.copyfileobj(src, tmp)
-    got = sha256_of(Path(tmp.name))
+    got = file_sha256(Path(tmp.name))
     if got != BASE_SHA256:
         Path(tmp.name).unlink()
         raise RuntimeError(f"{wheel}: {BASE_MEMBER} has sha256 {got}, expected {BASE_SHA256}; refusing to train on it")
@@ -187,13 +180,3 @@ def _torchscript_onnx_exporter(torch: Any) -> Iterator[None]:
         yield
     finally:
         torch.onnx.export = original
-
-
-def write_sha256(path: Path) -> str:
-    """Write `<path>.sha256` in sha256sum format (what the runtime loader verifies)."""
-    digest = sha256_of(path)
-    sidecar = path.with_name(path.name + ".sha256")
-    tmp = sidecar.with_suffix(".tmp")
-    tmp.write_text(f"{digest}  {path.name}\n", encoding="ascii")
-    os.replace(tmp, sidecar)
-    return digest
