@@ -99,9 +99,9 @@ def _pipeline(args: argparse.Namespace) -> int:
     return _emit(args, res, format_text(res))
 
 
-def _live(args: argparse.Namespace) -> int:
+def _rtsp_bench(args: argparse.Namespace, run: Any, format_text: Any) -> int:
+    """The RTSP benches' common part: a clip with truth, a usable RTSP server, the config, clear errors."""
     from anpr.bench.broker import BenchError
-    from anpr.bench.live import bench_live, format_text
     from anpr.bench.rtsp import rtsp_unusable
     from anpr.config import ConfigError, load
     from anpr.stages import StartupError
@@ -109,6 +109,20 @@ def _live(args: argparse.Namespace) -> int:
     if not args.video.with_suffix(".truth.json").is_file():
         print(f"anpr bench: {args.video}: no truth sidecar (its plates make the bench's hotlist)", file=sys.stderr)
         return 2
+    if (why := rtsp_unusable()) is not None:
+        print(f"anpr bench: no RTSP server: {why}", file=sys.stderr)
+        return 2
+    try:
+        res = run(load(args.config))
+    except (ConfigError, StartupError, BenchError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))
+
+
+def _live(args: argparse.Namespace) -> int:
+    from anpr.bench.live import bench_live, format_text
+
     size = None
     if args.size:
         try:
@@ -117,39 +131,22 @@ def _live(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"anpr bench: --size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720", file=sys.stderr)
             return 2
-    if (why := rtsp_unusable()) is not None:
-        print(f"anpr bench: no RTSP server: {why}", file=sys.stderr)
-        return 2
-    try:
-        res = bench_live(load(args.config), args.video, runs=max(1, args.runs), size=size, fps=args.fps or None)
-    except (ConfigError, StartupError, BenchError) as err:
-        print(f"anpr bench: {err}", file=sys.stderr)
-        return 2
-    return _emit(args, res, format_text(res))
+
+    def run(cfg: Any) -> Any:
+        return bench_live(cfg, args.video, runs=max(1, args.runs), size=size, fps=args.fps or None)
+
+    return _rtsp_bench(args, run, format_text)
 
 
 def _soak(args: argparse.Namespace) -> int:
-    from anpr.bench.broker import BenchError
-    from anpr.bench.rtsp import rtsp_unusable
     from anpr.bench.soak import bench_soak, format_text
-    from anpr.config import ConfigError, load
-    from anpr.stages import StartupError
 
-    if not args.video.with_suffix(".truth.json").is_file():
-        print(f"anpr bench: {args.video}: no truth sidecar (its plates make the bench's hotlist)", file=sys.stderr)
-        return 2
     if args.seconds <= 0 or args.every <= 0:
         print("anpr bench: --seconds and --every must be positive", file=sys.stderr)
         return 2
-    if (why := rtsp_unusable()) is not None:
-        print(f"anpr bench: no RTSP server: {why}", file=sys.stderr)
-        return 2
-    try:
-        res = bench_soak(load(args.config), args.video, seconds=args.seconds, every_s=args.every)
-    except (ConfigError, StartupError, BenchError) as err:
-        print(f"anpr bench: {err}", file=sys.stderr)
-        return 2
-    return _emit(args, res, format_text(res))
+    return _rtsp_bench(
+        args, lambda cfg: bench_soak(cfg, args.video, seconds=args.seconds, every_s=args.every), format_text
+    )
 
 
 def _detector(args: argparse.Namespace) -> int:

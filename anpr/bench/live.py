@@ -31,6 +31,7 @@ from typing import Any
 from anpr.bench import stats
 from anpr.bench.broker import BenchError
 from anpr.bench.rtsp import RtspCamera
+from anpr.capture.config import CameraConfig
 from anpr.config import AppConfig
 from anpr.types import Frame, PlateEvent
 
@@ -66,42 +67,56 @@ class _Recorder:
             )
 
 
-def _truth(video: Path) -> tuple[list[str], float]:
+@dataclass(frozen=True)
+class Truth:
+    """What the benches need of a clip's `.truth.json`: its plates, length and stream format."""
+
+    plates: list[str]
+    duration_s: float
+    width: int
+    height: int
+    fps: int
+
+
+def read_truth(video: Path) -> Truth:
     sidecar = video.with_suffix(".truth.json")
     try:
         doc = json.loads(sidecar.read_text())
-        return [p["text"] for p in doc["plates"]], int(doc["frame_count"]) / float(doc["fps"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        fps = int(doc["fps"])
+        plates = [p["text"] for p in doc["plates"]]
+        return Truth(plates, int(doc["frame_count"]) / fps, int(doc["width"]), int(doc["height"]), fps)
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as err:
         raise BenchError(f"{sidecar}: cannot read the clip's truth ({err})") from err
 
 
-def _hotlist_csv(path: Path, plates: list[str]) -> None:
-    with path.open("w", newline="") as f:
+def rtsp_config(
+    cfg: AppConfig, url: str, workdir: Path, plates: list[str], **camera: float
+) -> tuple[AppConfig, CameraConfig]:
+    """`cfg` with one RTSP camera on `url` (plus `camera` settings) and a fresh hotlist in `workdir` that
+    lists every truth plate, so each passage is a hit."""
+    with (workdir / "hotlist.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["plate", "list_name", "reason", "priority", "source", "note", "covert"])
         for plate in plates:
-            w.writerow([plate, "bench", "bench", 1, "anpr bench live", "every truth plate alerts", "false"])
+            w.writerow([plate, "bench", "bench", 1, "anpr bench", "every truth plate alerts", "false"])
+    cam = cfg.cameras[0].model_copy(update={"kind": "rtsp", "uri": url, **camera})
+    hotlist = cfg.hotlist.model_copy(
+        update={"csv": str(workdir / "hotlist.csv"), "db": str(workdir / "hotlist.sqlite")}
+    )
+    return cfg.model_copy(update={"cameras": (cam,), "hotlist": hotlist, "state_dir": str(workdir)}), cam
 
 
 def _one_run(
-    cfg: AppConfig, video: Path, workdir: Path, size: tuple[int, int], fps: int, passthrough: bool
+    cfg: AppConfig, video: Path, truth: Truth, workdir: Path, size: tuple[int, int], fps: int, passthrough: bool
 ) -> dict[str, Any]:
     from anpr.capture.factory import build_source
     from anpr.pipeline import Pipeline
     from anpr.stages import build_stages
     from anpr.uplink import LocalAlerts
 
-    plates, duration_s = _truth(video)
-    _hotlist_csv(workdir / "hotlist.csv", plates)
     cam = RtspCamera(video, workdir / "rtsp.log", width=size[0], height=size[1], fps=fps, passthrough=passthrough)
     try:
-        camera = cfg.cameras[0].model_copy(
-            update={"kind": "rtsp", "uri": cam.url, "open_timeout_s": 5.0, "read_timeout_s": 5.0}
-        )
-        hotlist = cfg.hotlist.model_copy(
-            update={"csv": str(workdir / "hotlist.csv"), "db": str(workdir / "hotlist.sqlite")}
-        )
-        run_cfg = cfg.model_copy(update={"cameras": (camera,), "hotlist": hotlist, "state_dir": str(workdir)})
+        run_cfg, camera = rtsp_config(cfg, cam.url, workdir, truth.plates, open_timeout_s=5.0, read_timeout_s=5.0)
         finals: list[PlateEvent] = []
         stages = build_stages(run_cfg, with_uplink=False, on_event=lambda e: finals.append(e) if e.final else None)
         recorder = _Recorder(LocalAlerts(run_cfg.uplink))
@@ -124,7 +139,7 @@ def _one_run(
         while not first and time.monotonic() - started < FIRST_FRAME_TIMEOUT_S and worker.is_alive():
             time.sleep(0.05)
         # The clip ends when the server closes the stream; stop before the source reconnects and replays it.
-        while first and time.monotonic() < first[0] + duration_s + TAIL_S and source.stats().connected:
+        while first and time.monotonic() < first[0] + truth.duration_s + TAIL_S and source.stats().connected:
             time.sleep(0.02)
         stop.set()
         worker.join(30.0)
@@ -139,7 +154,7 @@ def _one_run(
     return {
         "hits": recorder.hits,
         "passages": [e.plate for e in finals],
-        "expected": plates,
+        "expected": truth.plates,
         "grabbed": src.grabbed,
         "dropped": src.dropped + int(cam_health.get("queue_dropped", 0)),
         "processed": processed,
@@ -156,15 +171,15 @@ def bench_live(
     With no `size` or `fps` the clip's own H.264 is served as is; otherwise the server transcodes it on
     this machine, on the cores the pipeline needs (a pessimistic figure, said in the output)."""
     passthrough = size is None and fps is None
-    doc = json.loads(video.with_suffix(".truth.json").read_text()) if video.with_suffix(".truth.json").is_file() else {}
-    width, height = size or (int(doc.get("width", 1280)), int(doc.get("height", 720)))
-    fps = fps or int(doc.get("fps", 25))
+    truth = read_truth(video)
+    width, height = size or (truth.width, truth.height)
+    fps = fps or truth.fps
     per_run = []
     with tempfile.TemporaryDirectory(prefix="anpr-bench-live-") as tmp:
         for i in range(runs):
             workdir = Path(tmp) / f"run{i}"
             workdir.mkdir()
-            per_run.append(_one_run(cfg, video, workdir, (width, height), fps, passthrough))
+            per_run.append(_one_run(cfg, video, truth, workdir, (width, height), fps, passthrough))
             gc.collect()  # the run's models and decoder go before the next run loads its own
     hits = [h for r in per_run for h in r["hits"]]
     expected = sum(len(r["expected"]) for r in per_run)

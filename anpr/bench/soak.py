@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from anpr.bench.live import _hotlist_csv, _truth
+from anpr.bench.live import read_truth, rtsp_config
 from anpr.bench.rtsp import RtspCamera
 from anpr.config import AppConfig
 from anpr.types import PlateEvent
@@ -39,20 +39,15 @@ def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 
     from anpr.stages import build_stages
     from anpr.uplink import LocalAlerts
 
-    plates, _ = _truth(video)
+    truth = read_truth(video)
     with tempfile.TemporaryDirectory(prefix="anpr-bench-soak-") as tmp:
         workdir = Path(tmp)
-        _hotlist_csv(workdir / "hotlist.csv", plates)
-        # passthrough: the clip's own stream (size and rate arguments are then ignored)
-        cam = RtspCamera(video, workdir / "rtsp.log", width=1280, height=720, fps=25, passthrough=True)
+        cam = RtspCamera(
+            video, workdir / "rtsp.log", width=truth.width, height=truth.height, fps=truth.fps, passthrough=True
+        )
         try:
-            camera = cfg.cameras[0].model_copy(
-                update={"kind": "rtsp", "uri": cam.url, "backoff_initial_s": 0.2, "backoff_max_s": 1.0}
-            )
-            hotlist = cfg.hotlist.model_copy(
-                update={"csv": str(workdir / "hotlist.csv"), "db": str(workdir / "hotlist.sqlite")}
-            )
-            run_cfg = cfg.model_copy(update={"cameras": (camera,), "hotlist": hotlist, "state_dir": str(workdir)})
+            # a short back-off: the clip ends every play and the source reconnects for the next
+            run_cfg, camera = rtsp_config(cfg, cam.url, workdir, truth.plates, backoff_initial_s=0.2, backoff_max_s=1.0)
             finals: list[str] = []
 
             def on_event(e: PlateEvent) -> None:
