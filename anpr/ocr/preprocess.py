@@ -111,8 +111,8 @@ def split_rows(gray: Image, max_aspect: float = 1.9) -> list[tuple[int, int]]:
     Two bands for a two-row plate (motorcycles, 145 x 120 mm: aspect near 1.2), found from the blobs
     when the crop is near-square; otherwise (or when the blobs say one row) the whole height.
     """
-    h, w = gray.shape
-    if w > max_aspect * h:
+    h = gray.shape[0]
+    if not two_row_shaped(gray, max_aspect):
         return [(0, h)]
     rows = [r for r in _rows_of(glyphs(gray).boxes) if len(r) >= 2]
     if len(rows) < 2:

@@ -11,6 +11,7 @@ timing is in `captured_at` time, never wall time, so a replay is reproducible; p
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import deque
@@ -272,7 +273,7 @@ class IouTracker:
         n, cfg = self.config.confirm_reads, self.config
         if n <= 0 or len(track.reads) < n:
             return False
-        latest = list(track.reads)[-n:]
+        latest = itertools.islice(reversed(track.reads), n)  # no copy of the whole deque on every read
         return all(r.text == text and r.confidence >= cfg.hit_confidence for r, _ in latest)
 
 
