@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from anpr.track.boxes import Box as Box
+from anpr.track.boxes import iou as iou  # the tracker's; tests and callers import it from here too
 from anpr.types import PlateRead
 
-Box = tuple[float, float, float, float]
 IOU_MATCH = 0.5
 
 
@@ -34,14 +35,6 @@ class ImageResult:
     matches: dict[int, tuple[int, float]]
     reads: dict[int, PlateRead | None]
     ms: float
-
-
-def iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def match_boxes(gt: Sequence[Box], dets: Sequence[Box], threshold: float = IOU_MATCH) -> dict[int, tuple[int, float]]:
