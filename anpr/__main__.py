@@ -1,5 +1,5 @@
 import sys
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 sys.exit(main())

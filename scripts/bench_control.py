@@ -26,13 +26,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anpr.bench.drill import synthetic_event
 from anpr.control.config import BrokerConfig
 from anpr.control.ingest import EventRow, ingest, load_validator
 from anpr.control.receiver import Receiver
 from anpr.control.store import open_store
 from anpr.types import Fix
-from anpr.uplink.drill import synthetic_event
-from anpr.uplink.event import event_to_json
+from anpr.uplink.wire import event_to_json
 
 CROP = b"\xff\xd8" + os.urandom(6000) + b"\xff\xd9"
 

@@ -4,7 +4,7 @@
 
 import sys
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", "outbox", *sys.argv[1:]]))

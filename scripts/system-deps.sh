@@ -8,7 +8,7 @@ pkgs=(python3-venv python3-pip)
 if [ "$role" = "test" ]; then
   pkgs+=(mosquitto mosquitto-clients gpsd gpsd-clients
          gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base
-         gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+         gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x
          ffmpeg tesseract-ocr fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-liberation2
          fonts-noto-mono systemd chromium chromium-driver postgresql)
 fi

@@ -1,24 +1,20 @@
 """Fixtures every test area shares: a real mosquitto broker and a real HTTPS hotlist server on loopback.
 
-The broker helpers live in tests/uplink/uplink_helpers.py (with the subscriber and the TLS certificate
+The broker helpers live in tests/helpers/uplink.py (with the subscriber and the TLS certificate
 makers); that folder is put on the import path here once, for every area.
 """
 
 from __future__ import annotations
 
 import ssl
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "uplink"))
-
-from https_server import HotlistHandler, HotlistHttpServer
-from tls_certs import make_ca, make_leaf, write_pair
-from uplink_helpers import MOSQUITTO, Mosquitto
+from helpers.https_server import HotlistHandler, HotlistHttpServer
+from helpers.tls_certs import make_ca, make_leaf, write_pair
+from helpers.uplink import MOSQUITTO, Mosquitto
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 arrived, what was lost and what came twice (at-least-once: duplicates are allowed, losses are not).
 
 Drill `restart`: the broker is restarted in the middle of a burst from an in-process uplink.
-Drill `kill9`: the drill process (`python -m anpr.uplink.drill`) is killed with SIGKILL mid-burst and
+Drill `kill9`: the drill process (`python -m anpr.bench.drill`) is killed with SIGKILL mid-burst and
 started again to drain its outbox; the one event being committed at the kill may arrive without having
 been promised (its ID line was not printed yet), which is counted as `unpromised`, not as a loss.
 """
@@ -30,8 +30,8 @@ def _wait(pred: Callable[[], bool], timeout: float) -> bool:
 
 def _restart_drill(folder: Path, n: int) -> dict[str, int]:
     from anpr.bench.broker import Broker, Collector
+    from anpr.bench.drill import synthetic_event
     from anpr.uplink.config import UplinkConfig
-    from anpr.uplink.drill import synthetic_event
     from anpr.uplink.sink import UplinkSink, build_uplink
 
     broker = Broker(folder)
@@ -64,7 +64,7 @@ def _restart_drill(folder: Path, n: int) -> dict[str, int]:
 
 
 def _drill_proc(port: int, state: Path, *args: str) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "anpr.uplink.drill", "--port", str(port), "--state", str(state), *args]
+    cmd = [sys.executable, "-m", "anpr.bench.drill", "--port", str(port), "--state", str(state), *args]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 

@@ -28,11 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from anpr.app.config import AppConfig
 from anpr.bench import stats
 from anpr.bench.broker import BenchError
 from anpr.bench.rtsp import RtspCamera
 from anpr.capture.config import CameraConfig
-from anpr.config import AppConfig
 from anpr.types import Frame, PlateEvent
 
 FIRST_FRAME_TIMEOUT_S = 20.0
@@ -109,9 +109,9 @@ def rtsp_config(
 def _one_run(
     cfg: AppConfig, video: Path, truth: Truth, workdir: Path, size: tuple[int, int], fps: int, passthrough: bool
 ) -> dict[str, Any]:
+    from anpr.app.build import build_stages
+    from anpr.app.pipeline import Pipeline
     from anpr.capture.factory import build_source
-    from anpr.pipeline import Pipeline
-    from anpr.stages import build_stages
     from anpr.uplink import LocalAlerts
 
     cam = RtspCamera(video, workdir / "rtsp.log", width=size[0], height=size[1], fps=fps, passthrough=passthrough)

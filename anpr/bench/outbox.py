@@ -15,12 +15,12 @@ from anpr.bench import stats
 
 def bench_outbox(*, enqueue: int, publish: int, hits: int, inflight: int, batch: int) -> dict[str, Any]:
     from anpr.bench.broker import Broker
+    from anpr.bench.drill import synthetic_event, wait_drained
     from anpr.uplink.config import UplinkConfig
-    from anpr.uplink.drill import synthetic_event, wait_drained
-    from anpr.uplink.event import event_to_json
     from anpr.uplink.mqtt import MqttPublisher
     from anpr.uplink.outbox import Outbox
     from anpr.uplink.sink import UplinkSink
+    from anpr.uplink.wire import event_to_json
 
     res: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from anpr.app.config import AppConfig
 from anpr.bench import stats
-from anpr.config import AppConfig
 from anpr.detect.base import Detector
 from anpr.ocr.base import Reader
 from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
@@ -52,11 +52,11 @@ def bench_pipeline(
     cfg: AppConfig, video: Path, *, max_frames: int = 0, baseline_frames: int = 12, with_baseline: bool = True
 ) -> dict[str, Any]:
     """Replay `video` (the first `max_frames` frames; 0: all) and return the figures (stable keys)."""
+    from anpr.app.build import build_stages
+    from anpr.app.pipeline import Pipeline
+    from anpr.app.replay import _frame_count, _video_camera
     from anpr.bench.baseline import run_baseline, tesseract_available
     from anpr.capture.factory import build_source
-    from anpr.pipeline import Pipeline
-    from anpr.replay import _frame_count, _video_camera
-    from anpr.stages import build_stages
 
     cfg = _video_camera(cfg, video)
     events: list[PlateEvent] = []

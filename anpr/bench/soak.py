@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from anpr.app.config import AppConfig
 from anpr.bench.live import read_truth, rtsp_config
 from anpr.bench.rtsp import RtspCamera
-from anpr.config import AppConfig
 from anpr.types import PlateEvent
 
 
@@ -34,9 +34,9 @@ def rss_mb() -> float:
 
 def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 10.0) -> dict[str, Any]:
     """Loop `video` over RTSP for `seconds`; return passages, hits, frames and the memory trend."""
+    from anpr.app.build import build_stages
+    from anpr.app.pipeline import Pipeline
     from anpr.capture.factory import build_source
-    from anpr.pipeline import Pipeline
-    from anpr.stages import build_stages
     from anpr.uplink import LocalAlerts
 
     truth = read_truth(video)

@@ -1,6 +1,6 @@
 """Capture: the `Source` protocol and its file, images, USB and RTSP sources.
 
-Kept import-light (no OpenCV here: `anpr.config` imports `anpr.capture.config`); build sources with
+Kept import-light (no OpenCV here: `anpr.app.config` imports `anpr.capture.config`); build sources with
 `anpr.capture.factory.build_source`.
 """
 

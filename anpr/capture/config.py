@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from anpr._config_base import Section
+from anpr.core.settings import Section
 
 SourceKind = Literal["file", "images", "usb", "rtsp"]
 

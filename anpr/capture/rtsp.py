@@ -14,7 +14,7 @@ import cv2
 
 from anpr.capture.config import CameraConfig
 from anpr.capture.live import LiveSource
-from anpr.redact import redact
+from anpr.core.redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from anpr._config_base import Section, read_toml, validate
-from anpr.mqtt_auth_config import MqttAuth
+from anpr.core.mqtt_auth import MqttAuth
+from anpr.core.settings import Section, read_toml, validate
 
 
 class BrokerConfig(MqttAuth):

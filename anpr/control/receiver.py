@@ -24,10 +24,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from anpr import mqtt_credentials as credentials
 from anpr.control.config import BrokerConfig
 from anpr.control.ingest import SchemaCheck, ingest, load_validator
 from anpr.control.store import AddResult, Store
+from anpr.core import mqtt_credentials as credentials
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from anpr.core.modelfile import file_sha256
 from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi
 from anpr.detect.errors import ModelError
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
-from anpr.modelfile import file_sha256
 from anpr.types import Detection, Image
 
 log = logging.getLogger(__name__)

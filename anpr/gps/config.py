@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from anpr._config_base import Section
+from anpr.core.settings import Section
 
 GpsKind = Literal["none", "gpsd", "serial", "fixed", "replay"]
 STANDARD_BAUDS = (4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)

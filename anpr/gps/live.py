@@ -12,7 +12,7 @@ from anpr.gps._ratelog import RateLimitedLog
 from anpr.gps.base import GpsStatus
 from anpr.gps.clock import Clock
 from anpr.gps.config import GpsConfig
-from anpr.gps.track import FixTrack
+from anpr.gps.trail import FixTrack
 from anpr.types import Fix
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from pathlib import Path
 from anpr.gps.base import GpsStatus
 from anpr.gps.config import GpsConfig
 from anpr.gps.nmea import NmeaParser
-from anpr.gps.track import FixTrack
+from anpr.gps.trail import FixTrack
 from anpr.types import Fix
 
 log = logging.getLogger(__name__)

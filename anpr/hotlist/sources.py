@@ -14,10 +14,10 @@ import urllib.error
 import urllib.request
 from typing import Any, Protocol
 
-from anpr import mqtt_credentials as credentials
+from anpr.core import mqtt_credentials as credentials
+from anpr.core.redact import redact
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.store import ApplyResult, HotlistStore
-from anpr.redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from anpr._config_base import Section
+from anpr.core.settings import Section
 
 
 class ReaderConfig(Section):

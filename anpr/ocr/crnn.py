@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from anpr.modelfile import file_sha256
+from anpr.core.modelfile import file_sha256
 from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.errors import ModelError

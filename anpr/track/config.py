@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from anpr._config_base import Section
+from anpr.core.settings import Section
 
 
 class TrackerConfig(Section):

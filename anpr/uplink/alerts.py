@@ -20,7 +20,7 @@ from typing import Any
 
 from anpr.types import PlateEvent
 from anpr.uplink.config import UplinkConfig
-from anpr.uplink.event import event_to_json
+from anpr.uplink.wire import event_to_json
 
 log = logging.getLogger(__name__)
 # Longer than this between the frame and its alert is no capture-to-alert time: the frame time came from

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from anpr.mqtt_auth_config import MqttAuth
+from anpr.core.mqtt_auth import MqttAuth
 
 MqttVersion = Literal["5", "3.1.1"]
 

@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from anpr import mqtt_credentials as credentials
+from anpr.core import mqtt_credentials as credentials
 from anpr.uplink.config import UplinkConfig
 from anpr.uplink.outbox import Outbox
 

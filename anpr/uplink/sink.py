@@ -13,8 +13,8 @@ from anpr.types import PlateEvent
 from anpr.uplink.alerts import LocalAlerts
 from anpr.uplink.base import AlertSink, EventSink
 from anpr.uplink.config import UplinkConfig
-from anpr.uplink.event import event_to_json
 from anpr.uplink.outbox import Outbox
+from anpr.uplink.wire import event_to_json
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from capture_helpers import RtspServer, free_port, gst_rtsp_unusable, write_video
+from helpers.capture import RtspServer, free_port, gst_rtsp_unusable, write_video
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from capture_helpers import frame_number, have_ffmpeg, write_video
+from helpers.capture import frame_number, have_ffmpeg, write_video
 
 from anpr.capture.base import Source, SourceError
 from anpr.capture.config import CameraConfig

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from capture_helpers import draw_frame, frame_number
+from helpers.capture import draw_frame, frame_number
 
 from anpr.capture.base import SourceError
 from anpr.capture.config import CameraConfig

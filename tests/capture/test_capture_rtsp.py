@@ -8,7 +8,7 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import datetime
 
-from capture_helpers import RtspServer
+from helpers.capture import RtspServer
 
 from anpr.capture.base import Source
 from anpr.capture.config import CameraConfig
@@ -130,7 +130,7 @@ def test_slow_consumer_drops_instead_of_queueing(rtsp_server: Callable[[], RtspS
 
 def test_unreachable_camera_is_retried_not_raised() -> None:
     # Nothing listens on this port: the open fails fast, the source keeps retrying with back-off.
-    from capture_helpers import free_port
+    from helpers.capture import free_port
 
     src = RtspSource(rtsp_cfg(f"rtsp://127.0.0.1:{free_port()}/cam"))
     stop = threading.Event()

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from control_helpers import Postgres
+from helpers.control import Postgres
 
 from anpr.control.store import Store, open_store
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from control_helpers import ROOT, ServeProcess, free_port, get_json, wait_until, write_config
+from helpers.control import ROOT, ServeProcess, free_port, get_json, wait_until, write_config
+from helpers.uplink import Mosquitto, make_event
 from paho.mqtt.enums import CallbackAPIVersion
-from uplink_helpers import Mosquitto, make_event
 
 from anpr.types import PlateEvent
-from anpr.uplink.event import event_to_json
+from anpr.uplink.wire import event_to_json
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

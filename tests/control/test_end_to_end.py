@@ -16,15 +16,15 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from control_helpers import ServeProcess, drill, free_port, get_json, get_status, promised_ids, wait_until, write_config
+from helpers.control import ServeProcess, drill, free_port, get_json, get_status, promised_ids, wait_until, write_config
+from helpers.uplink import Mosquitto, make_event
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from uplink_helpers import Mosquitto, make_event
 
 from anpr.control.config import BrokerConfig
 from anpr.control.receiver import Receiver
 from anpr.control.store import open_store
-from anpr.uplink.event import event_to_json
+from anpr.uplink.wire import event_to_json
 
 pytestmark = pytest.mark.slow
 

@@ -8,14 +8,14 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from uplink_helpers import make_event
+from helpers.uplink import make_event
 
-from anpr.config import ConfigError
+from anpr.app.config import ConfigError
 from anpr.control.config import control_from_dict
 from anpr.control.export import car_view, to_csv, to_geojson
 from anpr.control.ingest import EventRow, Quarantined, StatusRow, ingest, load_validator
 from anpr.control.query import filter_from_params, parse_bbox, plate_like, where_clause
-from anpr.uplink.event import event_to_dict, event_to_json
+from anpr.uplink.wire import event_to_dict, event_to_json
 
 V = load_validator()
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from control_helpers import ROOT
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from uplink_helpers import Mosquitto
+from helpers.hotlist import delta, read, snapshot
+from helpers.uplink import Mosquitto
 
-from anpr.cli import main
+from anpr.cli.main import main
 from anpr.control.store import open_store
 from anpr.hotlist import document
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.sources import MqttSource
 from anpr.hotlist.store import open_hotlist
-
-sys.path.insert(0, str(ROOT / "tests" / "hotlist"))
-from hotlist_helpers import delta, read, snapshot
 
 
 def _config(tmp_path: Path, port: int, key: Ed25519PrivateKey) -> Path:

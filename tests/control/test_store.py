@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from uplink_helpers import make_event
+from helpers.uplink import make_event
 
 from anpr.control.ingest import EventRow, Quarantined, StatusRow, ingest, load_validator
 from anpr.control.query import EventFilter
 from anpr.control.store import Store, StoreError, open_store
-from anpr.uplink.event import event_to_json
+from anpr.uplink.wire import event_to_json
 
 V = load_validator()
 T = datetime(2024, 5, 17, 14, 30, tzinfo=timezone.utc)

@@ -1,16 +1,12 @@
-"""Fixtures of the deployment tests (helpers live in deploy_helpers.py)."""
+"""Fixtures of the deployment tests (helpers live in tests/helpers/deploy.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from deploy_helpers import NotifySocket
+from helpers.deploy import NotifySocket
 
 
 @pytest.fixture

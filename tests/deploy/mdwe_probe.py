@@ -72,7 +72,7 @@ def main() -> int:
     install_mdwe()
     import cv2  # imported after the filter: their loading is part of what is checked
 
-    from anpr.config import AppConfig
+    from anpr.app.config import AppConfig
     from anpr.detect import build_detector
     from anpr.ocr.factory import build_reader
 

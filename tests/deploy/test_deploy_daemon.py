@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_helpers import ANPR, SECRET, Daemon, NotifySocket, free_port, gantry_config, scrape, short_clip, wait_until
+from helpers.deploy import ANPR, SECRET, Daemon, NotifySocket, free_port, gantry_config, scrape, short_clip, wait_until
 
 pytestmark = pytest.mark.slow
 

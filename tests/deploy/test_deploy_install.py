@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_helpers import ROOT
+from helpers.deploy import ROOT
 
 SCRIPT = ROOT / "scripts" / "install.sh"
 

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_helpers import ANPR, ROOT
+from helpers.deploy import ANPR, ROOT
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from anpr.metrics import MeteredHealth, StatusCollector
-from anpr.status import read_status, write_atomic
+from anpr.app.metrics import MeteredHealth, StatusCollector
+from anpr.app.status import read_status, write_atomic
 
 
 def _config(tmp: Path) -> Path:
@@ -41,7 +41,7 @@ def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
 
 
 def test_status_offline_reads_outbox_and_hotlist(tmp_path: Path) -> None:
-    from anpr.config import load
+    from anpr.app.config import load
     from anpr.hotlist.store import open_hotlist
     from anpr.uplink.sink import open_outbox
 
@@ -141,7 +141,7 @@ def test_metered_health_feeds_histograms() -> None:
 
 _LOG = """
 import logging
-from anpr.cli import _setup_logging
+from anpr.cli.main import _setup_logging
 _setup_logging("DEBUG")
 log = logging.getLogger("anpr.capture.rtsp")
 log.info("camera %s: up", "lane1")

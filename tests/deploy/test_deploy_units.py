@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from deploy_helpers import ANPR, ROOT
+from helpers.deploy import ANPR, ROOT
 
 UNITS = ("anpr.service", "anpr-car.service")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "eval_tiny"
 

@@ -1,4 +1,4 @@
-"""Fixtures of the gps tests (helpers live in gps_helpers.py)."""
+"""Fixtures of the gps tests (helpers live in tests/helpers/gps.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gps_helpers import GpsFake
+from helpers.gps import GpsFake
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gps_helpers import nmea_bytes, straight_track
+from helpers.gps import nmea_bytes, straight_track
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pynmea2
 import pytest
-from gps_helpers import LAT0, LON0, T0, nmea_bytes, sentences, straight_track
+from helpers.gps import LAT0, LON0, T0, nmea_bytes, sentences, straight_track
 
 from anpr.gps.nmea import NmeaParser
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from gps_helpers import T0, gps_cfg, nmea_bytes, straight_track, wait_for
+from helpers.gps import T0, gps_cfg, nmea_bytes, straight_track, wait_for
 
 from anpr.gps.base import build_position
 from anpr.gps.clock import Clock

@@ -7,15 +7,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from gps_helpers import LAT0, LON0, T0, nmea_bytes, point_along, straight_track
+from helpers.gps import LAT0, LON0, T0, nmea_bytes, point_along, straight_track
 
-from anpr.cli import main
-from anpr.config import ConfigError, from_dict
+from anpr.app.config import ConfigError, from_dict
+from anpr.cli.main import main
 from anpr.gps.base import Position, build_position
 from anpr.gps.config import GpsConfig
 from anpr.gps.fixed import FixedPosition
 from anpr.gps.replay import ReplayPosition
-from anpr.gps.track import distance_m
+from anpr.gps.trail import distance_m
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from gps_helpers import LAT0, LON0, T0, nmea_bytes, point_along, straight_track
+from helpers.gps import LAT0, LON0, T0, nmea_bytes, point_along, straight_track
 
 from anpr.gps.nmea import NmeaParser
-from anpr.gps.track import FixTrack, distance_m
+from anpr.gps.trail import FixTrack, distance_m
 from anpr.types import Fix
 
 

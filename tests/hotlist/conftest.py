@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from uplink_helpers import Mosquitto
+from helpers.uplink import Mosquitto
 
 from anpr.hotlist import document
 from anpr.hotlist.config import HotlistConfig

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 HEAD = "plate,list_name,reason,priority,source,note,covert\n"
 V1 = (

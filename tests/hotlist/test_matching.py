@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hotlist_helpers import delta, read, snapshot
+from helpers.hotlist import delta, read, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

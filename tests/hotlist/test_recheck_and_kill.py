@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hotlist_helpers import car_plates, delta, snapshot
+from helpers.hotlist import car_plates, delta, snapshot
 
 from anpr.hotlist import document
 from anpr.hotlist.base import RecheckHit
@@ -134,7 +134,7 @@ def test_matching_continues_during_a_big_apply(
 ) -> None:
     import threading
 
-    from hotlist_helpers import read
+    from helpers.hotlist import read
 
     store = make_store()
     store.apply_bytes(snapshot(key, 1, [{"plate": p} for p in OLD]), "t")

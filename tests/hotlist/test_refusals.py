@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hotlist_helpers import delta, read, snapshot
+from helpers.hotlist import delta, read, snapshot
 
 from anpr.hotlist import document
 from anpr.hotlist.base import DocumentRefused

@@ -11,11 +11,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hotlist_helpers import delta, free_port, read, snapshot
-from https_server import HotlistHttpServer
+from helpers.hotlist import delta, free_port, read, snapshot
+from helpers.https_server import HotlistHttpServer
+from helpers.tls_certs import make_ca, write_pair
+from helpers.uplink import Mosquitto
 from paho.mqtt.enums import CallbackAPIVersion
-from tls_certs import make_ca, write_pair
-from uplink_helpers import Mosquitto
 
 from anpr.hotlist.sources import FileSource, HttpsSource, MqttSource, build_sources
 from anpr.hotlist.store import HotlistStore

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from integration_helpers import SAMPLES, Signer
-from uplink_helpers import free_port, load_validator
+from helpers.integration import SAMPLES, Signer
+from helpers.uplink import free_port, load_validator
 
 from anpr.bench.rtsp import RtspCamera, rtsp_unusable
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from integration_helpers import (
+from helpers.integration import (
     Daemon,
     Signer,
     assert_clean_log,
@@ -23,7 +23,7 @@ from integration_helpers import (
     wait_until,
     write_config,
 )
-from uplink_helpers import Mosquitto, Subscriber
+from helpers.uplink import Mosquitto, Subscriber
 
 from anpr.bench.rtsp import RtspCamera
 

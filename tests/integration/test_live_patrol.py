@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from integration_helpers import (
+from helpers.integration import (
     Daemon,
     NmeaPty,
     Signer,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from integration_helpers import SAMPLES, anpr, assert_clean_log, iso, patrol_route
+from helpers.integration import SAMPLES, anpr, assert_clean_log, iso, patrol_route
 
 PATROL = "sample_videos/patrol.mp4"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from integration_helpers import (
+from helpers.integration import (
     Daemon,
     Signer,
     assert_clean_log,
@@ -23,7 +23,7 @@ from integration_helpers import (
     wait_until,
     write_config,
 )
-from uplink_helpers import Mosquitto, Subscriber
+from helpers.uplink import Mosquitto, Subscriber
 
 DEVICE = "gantry-it"
 

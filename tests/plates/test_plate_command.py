@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 GANTRY = ROOT / "sample_videos" / "gantry_day.mp4"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 from anpr.evaluate.metrics import GtPlate, ImageResult
 from anpr.evaluate.report import find_misses
 from anpr.types import PlateRead

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from anpr.config import AppConfig, ConfigError, from_dict, load
+from anpr.app.config import AppConfig, ConfigError, from_dict, load
 
 
 def test_defaults_validate_and_run_the_demo() -> None:
@@ -55,7 +55,7 @@ def test_shipped_examples_validate(name: str) -> None:
 
 
 def test_cli_config_check_reports_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from anpr.cli import main
+    from anpr.cli.main import main
 
     bad = tmp_path / "typo.toml"
     bad.write_text("[detector]\nconf_treshold = 0.3\n", encoding="utf-8")

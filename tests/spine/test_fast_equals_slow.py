@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from anpr.config import from_dict
-from anpr.replay import replay
+from anpr.app.config import from_dict
+from anpr.app.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from anpr.framequeue import FrameQueue
+from anpr.app.framequeue import FrameQueue
 from anpr.types import Frame
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 
 
 def test_sheet_and_plates_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

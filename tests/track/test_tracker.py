@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from track_helpers import at, draw_frame, make_read, obs
+from helpers.track import at, draw_frame, make_read, obs
 
 from anpr.track.config import TrackerConfig
 from anpr.track.tracker import IouTracker, TrackUpdate, crop_quality, iou

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from track_helpers import make_read
+from helpers.track import make_read
 
 from anpr.plates.chile import parse
 from anpr.track.vote import tally, vote

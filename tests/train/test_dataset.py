@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from anpr.cli import main
+from anpr.cli.main import main
 from anpr.train.dataset import build_dataset, split_of, yolo_lines
 
 

@@ -89,7 +89,7 @@ def test_short_run_trains_exports_and_loads_in_the_reader(tiny_data: Path, tmp_p
 
 
 def test_ship_copies_the_run_and_writes_a_measured_card(tiny_data: Path, tmp_path: Path) -> None:
-    from anpr.train.recognizer_commands import ship
+    from anpr.cli.train_recognizer import ship
 
     out = tmp_path / "run"
     args = ["--minutes", "0.02", "--batch", "8", "--channels", "8", "8", "8", "8", "8", "--hidden", "8"]

@@ -1,4 +1,4 @@
-"""Fixtures for the uplink tests (helpers live in uplink_helpers.py; the broker in tests/conftest.py)."""
+"""Fixtures for the uplink tests (helpers live in tests/helpers/uplink.py; the broker in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import jsonschema
 import pytest
-from uplink_helpers import Subscriber, load_validator
+from helpers.uplink import Subscriber, load_validator
 
 
 @pytest.fixture(scope="session")

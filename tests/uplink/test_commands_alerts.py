@@ -11,14 +11,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from uplink_helpers import Mosquitto, Subscriber, make_event, wait_until
+from helpers.uplink import Mosquitto, Subscriber, make_event, wait_until
 
-from anpr.cli import main
+from anpr.cli.main import main
 from anpr.types import PlateEvent
 from anpr.uplink.alerts import LocalAlerts
 from anpr.uplink.config import UplinkConfig
-from anpr.uplink.event import event_from_json, event_to_json
 from anpr.uplink.sink import build_uplink, open_outbox
+from anpr.uplink.wire import event_from_json, event_to_json
 
 
 def write_config(tmp_path: Path, port: int, enabled: bool = True) -> Path:

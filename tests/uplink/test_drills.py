@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tls_certs import make_ca, make_leaf, write_pair
-from uplink_helpers import Mosquitto, Subscriber, wait_until
+from helpers.tls_certs import make_ca, make_leaf, write_pair
+from helpers.uplink import Mosquitto, Subscriber, wait_until
 
+from anpr.bench.drill import synthetic_event
 from anpr.uplink.config import UplinkConfig
-from anpr.uplink.drill import synthetic_event
 from anpr.uplink.sink import UplinkSink, build_uplink, open_outbox
 
 N = 500
@@ -96,7 +96,7 @@ def test_drill2_broker_restarted_mid_burst(
 
 def _drill_proc(port: int, state: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "anpr.uplink.drill", "--port", str(port), "--state", str(state), *args],
+        [sys.executable, "-m", "anpr.bench.drill", "--port", str(port), "--state", str(state), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import jsonschema
 import pytest
-from uplink_helpers import T0, make_event
+from helpers.uplink import T0, make_event
 
-from anpr.uplink.event import (
+from anpr.uplink.wire import (
     SCHEMA_ID,
     event_from_dict,
     event_from_json,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from uplink_helpers import Mosquitto, Subscriber, make_event, wait_until
+from helpers.uplink import Mosquitto, Subscriber, make_event, wait_until
 
 from anpr.uplink.config import UplinkConfig
 from anpr.uplink.mqtt import PublisherError
@@ -60,7 +60,7 @@ def test_status_is_retained_and_last_will_says_offline(
 ) -> None:
     state = tmp_path / "s"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "anpr.uplink.drill", "--port", str(broker.port), "--state", str(state), "--count", "1",
+        [sys.executable, "-m", "anpr.bench.drill", "--port", str(broker.port), "--state", str(state), "--count", "1",
          "--linger", "60", "--device", "will"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip

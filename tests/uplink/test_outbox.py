@@ -6,10 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from uplink_helpers import make_event
+from helpers.uplink import make_event
 
-from anpr.uplink.event import event_to_json
 from anpr.uplink.outbox import Outbox
+from anpr.uplink.wire import event_to_json
 
 
 class Clock:

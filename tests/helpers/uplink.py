@@ -21,8 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from anpr.core.ids import new_event_id
 from anpr.types import Candidate, Fix, HotlistEntry, HotlistMatch, PlateEvent
-from anpr.uplink.event import new_event_id
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "schemas" / "plate-event.v1.json"

@@ -65,7 +65,7 @@ def _build_reader(cfg: Any) -> Any:
 def _eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from anpr.config import ConfigError, load
+    from anpr.app.config import ConfigError, load
     from anpr.detect import ModelError, build_detector
     from anpr.evaluate.metrics import summarize
     from anpr.evaluate.runner import LabelsError, evaluate_images, load_labels

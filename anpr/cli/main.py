@@ -18,17 +18,17 @@ log = logging.getLogger(__name__)
 # Modules exposing `register(subparsers)`. Imported at start, so they must stay light: heavy imports
 # (onnxruntime, cv2, paho) go inside the command handlers.
 COMMAND_MODULES = (
-    "anpr.commands",
-    "anpr.plates.commands",
-    "anpr.evaluate.commands",
-    "anpr.hotlist.commands",
-    "anpr.gps.commands",
-    "anpr.uplink.commands",
-    "anpr.synth.commands",
-    "anpr.train.commands",
-    "anpr.status_commands",
-    "anpr.bench.commands",
-    "anpr.control.commands",
+    "anpr.cli.run",
+    "anpr.cli.plates",
+    "anpr.cli.evaluate",
+    "anpr.cli.hotlist",
+    "anpr.cli.gps",
+    "anpr.cli.queue",
+    "anpr.cli.synth",
+    "anpr.cli.train",
+    "anpr.cli.status",
+    "anpr.cli.bench",
+    "anpr.cli.control",
 )
 
 

@@ -76,8 +76,8 @@ def render(st: dict[str, Any]) -> list[str]:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from anpr.config import ConfigError, load
-    from anpr.status import offline_status, read_status, status_path
+    from anpr.app.config import ConfigError, load
+    from anpr.app.status import offline_status, read_status, status_path
 
     try:
         cfg = load(args.config)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from anpr.modelfile import write_sha256
+from anpr.core.modelfile import write_sha256
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sh.add_argument("--note", action="append", default=[], help="a line for the card (repeatable)")
     sh.set_defaults(func=_cmd_ship)
 
-    from anpr.train.recognizer_commands import register_recognizer
+    from anpr.cli.train_recognizer import register_recognizer
 
     register_recognizer(tsub)
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from anpr.events import EventPolicy, build_event
-from anpr.framequeue import FrameQueue
-from anpr.health import Health
+from anpr.app.framequeue import FrameQueue
+from anpr.app.health import Health
+from anpr.app.passage_events import EventPolicy, build_event
+from anpr.core.ids import new_event_id
 from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
-from anpr.uplink.event import new_event_id
 
 if TYPE_CHECKING:
     from anpr.capture.base import Source
@@ -41,7 +41,7 @@ _RECENT_EVENTS = 2000  # events kept for hotlist re-checks (the re-check window 
 
 @dataclass
 class Stages:
-    """The built stages the pipeline runs. Config builds them (`anpr.stages`); tests hand in their own."""
+    """The built stages the pipeline runs. Config builds them (`anpr.app.build`); tests hand in their own."""
 
     detectors: dict[str, Detector]
     """One per camera id (the same model, each wrapped with that camera's region of interest)."""

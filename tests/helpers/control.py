@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "uplink"))
 
-from uplink_helpers import free_port, wait_until  # noqa: E402
+from helpers.uplink import free_port, wait_until  # noqa: E402
 
 
 def pg_bin() -> Path | None:
@@ -138,9 +137,9 @@ def get_status(url: str) -> tuple[int, bytes]:
 
 
 def drill(port: int, state: Path, device: str, count: int, *extra: str) -> subprocess.Popen[str]:
-    """A generated car (anpr.uplink.drill): durable outbox + MQTT publisher, prints `ID <event_id> <kind>`."""
+    """A generated car (anpr.bench.drill): durable outbox + MQTT publisher, prints `ID <event_id> <kind>`."""
     return subprocess.Popen(
-        [sys.executable, "-m", "anpr.uplink.drill", "--port", str(port), "--state", str(state), "--device", device,
+        [sys.executable, "-m", "anpr.bench.drill", "--port", str(port), "--state", str(state), "--device", device,
          "--count", str(count), "--hits-every", "5", "--drain-timeout", "30", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT),
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """Prometheus metrics of the running daemon (`[metrics] enabled = true`), served on localhost.
 
 Counters and gauges are read at scrape time from the same status dict `anpr status` shows
-(`anpr.status.collect`), so the endpoint can never disagree with the console. Stage and alert latencies
+(`anpr.app.status.collect`), so the endpoint can never disagree with the console. Stage and alert latencies
 are true histograms: `MeteredHealth` observes every timing the pipeline records.
 """
 
@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, st
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from anpr.health import Health
-from anpr.metrics_config import MetricsConfig
+from anpr.app.health import Health
+from anpr.app.metrics_config import MetricsConfig
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _gauge(name: str, doc: str, value: Any) -> Iterator[GaugeMetricFamily]:
 
 
 class StatusCollector(Collector):
-    """Turns one status dict (see `anpr.status.collect`) into metric families at each scrape."""
+    """Turns one status dict (see `anpr.app.status.collect`) into metric families at each scrape."""
 
     def __init__(self, provider: StatusProvider) -> None:
         self._provider = provider

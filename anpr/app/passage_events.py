@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from anpr.core.ids import new_event_id
 from anpr.types import EventKind, Fix, HotlistMatch, Image, Passage, PlateEvent
-from anpr.uplink.event import new_event_id
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from anpr.config import AppConfig
+    from anpr.app.config import AppConfig
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _load(path: str | None) -> AppConfig | None:
-    from anpr.config import ConfigError, load
+    from anpr.app.config import ConfigError, load
 
     try:
         return load(path)
@@ -64,7 +64,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from anpr.daemon import run_daemon
+    from anpr.app.daemon import run_daemon
 
     cfg = _load(args.config)
     if cfg is None:
@@ -73,7 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from anpr.replay import replay
+    from anpr.app.replay import replay
 
     cfg = _load(args.config)
     if cfg is None:

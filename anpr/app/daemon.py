@@ -16,8 +16,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
-from anpr.config import AppConfig
-from anpr.status import collect, status_path, summary_line, uplink_status, write_atomic
+from anpr.app.config import AppConfig
+from anpr.app.status import collect, status_path, summary_line, uplink_status, write_atomic
 
 if TYPE_CHECKING:
     from anpr.hotlist.store import HotlistStore
@@ -75,9 +75,9 @@ def _status_writer(path: Path, stop: threading.Event, every_s: float, collect: A
 
 
 def run_daemon(cfg: AppConfig) -> int:
+    from anpr.app.build import StartupError, build_stages, event_policy
+    from anpr.app.pipeline import Pipeline
     from anpr.capture.factory import build_source
-    from anpr.pipeline import Pipeline
-    from anpr.stages import StartupError, build_stages, event_policy
 
     stop = threading.Event()
 
@@ -104,8 +104,8 @@ def run_daemon(cfg: AppConfig) -> int:
         log.exception("cannot start")
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
         return 2
+    from anpr.core.mqtt_credentials import CredentialError
     from anpr.hotlist.sources import start_sync
-    from anpr.mqtt_credentials import CredentialError
 
     pipeline = Pipeline(sources, stages, device_id=cfg.device_id, policy=event_policy(cfg))
     holder["pipeline"] = pipeline
@@ -115,7 +115,7 @@ def run_daemon(cfg: AppConfig) -> int:
 
     metrics = None
     if cfg.metrics.enabled:
-        from anpr.metrics import MeteredHealth, build_registry, serve
+        from anpr.app.metrics import MeteredHealth, build_registry, serve
 
         registry = build_registry(snapshot)
         pipeline.health = MeteredHealth(registry)  # before run(): stage timings then feed the histograms

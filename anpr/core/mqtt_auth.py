@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from anpr._config_base import Section
+from anpr.core.settings import Section
 
 
 class MqttAuth(Section):
-    """TLS and user/password settings, checked together; read by `anpr.mqtt_credentials`."""
+    """TLS and user/password settings, checked together; read by `anpr.core.mqtt_credentials`."""
 
     tls: bool = Field(default=False, description="connect with TLS")
     ca_file: str | None = Field(default=None, description="CA bundle that signed the broker's certificate (TLS)")

@@ -64,7 +64,7 @@ def _fail(msg: str, code: int = 2) -> int:
 
 
 def _open(args: Args) -> Any:
-    from anpr.config import ConfigError, load
+    from anpr.app.config import ConfigError, load
     from anpr.hotlist.store import open_hotlist
 
     try:
@@ -117,7 +117,7 @@ def _sign(args: Args) -> int:
 
 
 def _trusted(args: Args) -> dict[str, Any]:
-    from anpr.config import load
+    from anpr.app.config import load
     from anpr.hotlist import document
 
     specs = args.pub or list(load(args.config).hotlist.trusted_keys)
@@ -125,7 +125,7 @@ def _trusted(args: Args) -> dict[str, Any]:
 
 
 def _verify(args: Args) -> int:
-    from anpr.config import ConfigError
+    from anpr.app.config import ConfigError
     from anpr.hotlist import document
     from anpr.hotlist.base import DocumentRefused
 
@@ -237,7 +237,7 @@ def _lookup(args: Args) -> int:
 
 
 def _sync(args: Args) -> int:
-    from anpr.config import load
+    from anpr.app.config import load
     from anpr.hotlist.sources import build_sources
 
     store = _open(args)
@@ -257,7 +257,7 @@ def _sync(args: Args) -> int:
 
 
 def _bench(args: Args) -> int:
-    from anpr.hotlist.bench import run_bench
+    from anpr.bench.hotlist import run_bench
 
     figures = run_bench(args.size, args.dir)
     if args.json:

@@ -11,13 +11,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from anpr._config_base import ConfigError as ConfigError  # re-exported: callers catch it from here
-from anpr._config_base import Section, read_toml, validate
+from anpr.app.metrics_config import MetricsConfig
 from anpr.capture.config import CameraConfig
+from anpr.core.settings import ConfigError as ConfigError  # re-exported: callers catch it from here
+from anpr.core.settings import Section, read_toml, validate
 from anpr.detect.config import DetectorConfig
 from anpr.gps.config import GpsConfig
 from anpr.hotlist.config import HotlistConfig
-from anpr.metrics_config import MetricsConfig
 from anpr.ocr.config import ReaderConfig
 from anpr.track.config import TrackerConfig
 from anpr.uplink.config import UplinkConfig

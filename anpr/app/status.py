@@ -3,7 +3,7 @@
 The running daemon rewrites `{state_dir}/status.json` every few seconds (temp file, fsync, rename), so a
 technician's `anpr status` needs neither a socket nor the daemon's privileges, and a power cut leaves the
 old snapshot or the new one. When the daemon is not running, `offline_status` reads the outbox and the
-hotlist straight from their SQLite files. The same dict feeds the Prometheus collector (`anpr.metrics`).
+hotlist straight from their SQLite files. The same dict feeds the Prometheus collector (`anpr.app.metrics`).
 Nothing here carries a URL or a password: cameras are named by id only.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from anpr.config import AppConfig
-    from anpr.pipeline import Pipeline
+    from anpr.app.config import AppConfig
+    from anpr.app.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from anpr.config import ConfigError, load
+    from anpr.app.config import ConfigError, load
     from anpr.gps.base import build_position
     from anpr.gps.clock import Clock
 
@@ -93,7 +93,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _replay_check(args: argparse.Namespace) -> int:
     from anpr.gps.replay import load_log
-    from anpr.gps.track import distance_m
+    from anpr.gps.trail import distance_m
 
     try:
         fixes, parser = load_log(args.nmea)

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from anpr.config import ConfigError, load
+    from anpr.app.config import ConfigError, load
     from anpr.uplink.sink import open_outbox
 
     try:
@@ -61,7 +61,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _drain(args: argparse.Namespace) -> int:
-    from anpr.uplink.drill import wait_drained
+    from anpr.bench.drill import wait_drained
     from anpr.uplink.mqtt import MqttPublisher, PublisherError
     from anpr.uplink.sink import UplinkSink
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from anpr.config import AppConfig
+from anpr.app.config import AppConfig
 from anpr.types import Frame, PlateEvent
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,10 @@ def replay(
     out: TextIO | None = None,
     annotate: Path | None = None,
 ) -> int:
+    from anpr.app.build import StartupError, build_stages
+    from anpr.app.pipeline import Pipeline
     from anpr.capture.factory import build_source
-    from anpr.pipeline import Pipeline
-    from anpr.stages import StartupError, build_stages
-    from anpr.uplink.event import event_to_json
+    from anpr.uplink.wire import event_to_json
 
     stream = out or sys.stdout
     if not video.exists():
@@ -120,7 +120,7 @@ def replay(
         return 2
     annotator = None
     if annotate is not None:
-        from anpr.annotate import AnnotateError, Annotator
+        from anpr.app.annotate import AnnotateError, Annotator
 
         fps, size = _video_geometry(video)
         annotator = Annotator(annotate, fps)
@@ -170,7 +170,7 @@ def replay(
     if annotator is not None:
         summary["annotated"] = {"path": str(annotate), "frames": annotator.frames_written}
     if truth is not None:
-        from anpr.truth import TruthError, load_truth, score
+        from anpr.app.truth import TruthError, load_truth, score
 
         try:
             summary["score"] = score(load_truth(truth), [e for e in events if e.final], cfg.cameras[0].start_time)

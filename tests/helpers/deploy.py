@@ -13,10 +13,8 @@ import urllib.request
 from pathlib import Path
 
 _TESTS = Path(__file__).resolve().parents[1]
-if str(_TESTS / "uplink") not in sys.path:
-    sys.path.insert(0, str(_TESTS / "uplink"))
 
-from uplink_helpers import free_port, wait_until  # noqa: E402
+from helpers.uplink import free_port, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ANPR = Path(sys.executable).with_name("anpr")

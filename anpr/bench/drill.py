@@ -1,6 +1,6 @@
 """A generated burst of events through `build_uplink`, for fault drills and benchmarks.
 
-    python -m anpr.uplink.drill --port 1883 --state /tmp/s --count 500 --hits-every 10
+    python -m anpr.bench.drill --port 1883 --state /tmp/s --count 500 --hits-every 10
 
 Prints `ID <event_id> <kind>` once `submit` has returned (the event is committed), so a drill that
 kills this process knows exactly which events were promised. Then waits for the outbox to drain and
@@ -15,9 +15,9 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+from anpr.core.ids import new_event_id
 from anpr.types import Candidate, HotlistEntry, HotlistMatch, PlateEvent
 from anpr.uplink.config import UplinkConfig
-from anpr.uplink.event import new_event_id
 from anpr.uplink.sink import UplinkSink, build_uplink
 
 _LETTERS = "BCDFGHJKLPRSTVWXYZ"
@@ -63,7 +63,7 @@ def wait_drained(sink: UplinkSink, timeout: float) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m anpr.uplink.drill", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m anpr.bench.drill", description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=1883)
     ap.add_argument("--state", required=True, help="state folder holding the outbox")

@@ -80,9 +80,9 @@ def _emit(args: argparse.Namespace, result: Any, text: str) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
+    from anpr.app.build import StartupError
+    from anpr.app.config import ConfigError, load
     from anpr.bench.pipeline import bench_pipeline, format_text
-    from anpr.config import ConfigError, load
-    from anpr.stages import StartupError
 
     if not args.video.exists():
         print(f"anpr bench: {args.video}: no such video", file=sys.stderr)
@@ -101,10 +101,10 @@ def _pipeline(args: argparse.Namespace) -> int:
 
 def _rtsp_bench(args: argparse.Namespace, run: Any, format_text: Any) -> int:
     """The RTSP benches' common part: a clip with truth, a usable RTSP server, the config, clear errors."""
+    from anpr.app.build import StartupError
+    from anpr.app.config import ConfigError, load
     from anpr.bench.broker import BenchError
     from anpr.bench.rtsp import rtsp_unusable
-    from anpr.config import ConfigError, load
-    from anpr.stages import StartupError
 
     if not args.video.with_suffix(".truth.json").is_file():
         print(f"anpr bench: {args.video}: no truth sidecar (its plates make the bench's hotlist)", file=sys.stderr)
@@ -189,7 +189,7 @@ def _reader(args: argparse.Namespace) -> int:
 
 
 def _hotlist(args: argparse.Namespace) -> int:
-    from anpr.hotlist.bench import run_bench
+    from anpr.bench.hotlist import run_bench
 
     res = run_bench(args.size)
     return _emit(args, res, "\n".join(f"{k:24} {v}" for k, v in res.items()))

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
 
 if TYPE_CHECKING:
+    from anpr.app.pipeline import Stages
     from anpr.detect.base import Detector
     from anpr.ocr.base import Reader
-    from anpr.pipeline import Stages
     from anpr.track.tracker import PassageTracker
 
 log = logging.getLogger(__name__)

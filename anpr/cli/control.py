@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _config(args: Args) -> Any:
-    from anpr.config import ConfigError
+    from anpr.app.config import ConfigError
     from anpr.control.config import load_control
 
     try:

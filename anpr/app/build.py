@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from anpr.config import AppConfig
-from anpr.events import EventPolicy
-from anpr.pipeline import Stages
+from anpr.app.config import AppConfig
+from anpr.app.passage_events import EventPolicy
+from anpr.app.pipeline import Stages
 from anpr.types import PlateEvent
 
 log = logging.getLogger(__name__)
