@@ -42,7 +42,7 @@ def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
 
 def test_status_offline_reads_outbox_and_hotlist(tmp_path: Path) -> None:
     from anpr.app.config import load
-    from anpr.hotlist.store import open_hotlist
+    from anpr.hotlist import build_hotlist
     from anpr.uplink.sink import open_outbox
 
     cfg_path = _config(tmp_path)
@@ -54,7 +54,7 @@ def test_status_offline_reads_outbox_and_hotlist(tmp_path: Path) -> None:
     box.put("e1", "hit", b"{}")
     box.put("e2", "read", b"{}")
     box.close()
-    open_hotlist(
+    build_hotlist(
         cfg.hotlist.model_copy(update={"csv": str(ROOT / "sample_videos" / "hotlist.csv")}), cfg.state_dir
     ).close()
     out = _status(cfg_path)
