@@ -1,12 +1,75 @@
-"""Health counters of a running pipeline: frames, drops, errors per stage, fps and alert latency."""
+"""Health counters of a running pipeline: frames, drops, errors per stage, fps and alert latency.
+
+`Health.snapshot()` gives one frozen `HealthSnapshot`; its dict form (`to_dict`) exists only for the JSON
+edge (the status file, the MQTT status message) and keeps the keys those always had.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class CameraCounts:
+    """One camera's counters since start, and its recent processed frame rate."""
+
+    frames: int = 0
+    processed: int = 0
+    queue_dropped: int = 0
+    detections: int = 0
+    reads: int = 0
+    passages: int = 0
+    hits: int = 0
+    fps: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Median and 95th percentile (ms) over the last timings kept, and how many were kept."""
+
+    p50: float
+    p95: float
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    uptime_s: float
+    cameras: Mapping[str, CameraCounts]
+    errors: Mapping[str, int]
+    """Errors per stage ("detect", "read", "hotlist", "gps", "alert", "outbox", "capture")."""
+    stage_ms: Mapping[str, Latency]
+    alert_ms: Latency | None
+    """Frame queued to hit alert raised; None before the first alert."""
+
+    def processed(self) -> int:
+        """Frames run through the stages, all cameras together (the watchdog's sign of progress)."""
+        return sum(c.processed for c in self.cameras.values())
+
+    def camera(self, camera_id: str | None = None) -> CameraCounts:
+        """The counters of `camera_id` (of the first camera when None); zeros for one never seen."""
+        if camera_id is None:
+            return next(iter(self.cameras.values()), CameraCounts())
+        return self.cameras.get(camera_id, CameraCounts())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: an empty latency is `{}` and `n` a float, as the status file always had."""
+        return {
+            "uptime_s": self.uptime_s,
+            "cameras": {cid: asdict(c) for cid, c in self.cameras.items()},
+            "errors": dict(self.errors),
+            "stage_ms": {k: _latency_dict(v) for k, v in self.stage_ms.items()},
+            "alert_ms": _latency_dict(self.alert_ms),
+        }
+
+
+def _latency_dict(lat: Latency | None) -> dict[str, float]:
+    return {} if lat is None else {"p50": lat.p50, "p95": lat.p95, "n": float(lat.n)}
 
 
 @dataclass
@@ -90,35 +153,31 @@ class Health:
             stamps = [c.last_frame_mono for c in self._cams.values() if c.last_frame_mono is not None]
         return time.monotonic() - max(stamps) if stamps else None
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> HealthSnapshot:
         with self._lock:
-            return {
-                "uptime_s": round(time.monotonic() - self.started_mono, 1),
-                "cameras": {
-                    cid: {
-                        "frames": c.frames,
-                        "processed": c.processed,
-                        "queue_dropped": c.queue_dropped,
-                        "detections": c.detections,
-                        "reads": c.reads,
-                        "passages": c.passages,
-                        "hits": c.hits,
-                        "fps": round(c.fps(), 2),
-                    }
+            return HealthSnapshot(
+                uptime_s=round(time.monotonic() - self.started_mono, 1),
+                cameras={
+                    cid: CameraCounts(
+                        frames=c.frames,
+                        processed=c.processed,
+                        queue_dropped=c.queue_dropped,
+                        detections=c.detections,
+                        reads=c.reads,
+                        passages=c.passages,
+                        hits=c.hits,
+                        fps=round(c.fps(), 2),
+                    )
                     for cid, c in self._cams.items()
                 },
-                "errors": dict(self._errors),
-                "stage_ms": {k: _percentiles(v) for k, v in self._stage_ms.items()},
-                "alert_ms": _percentiles(self._alert_ms),
-            }
+                errors=dict(self._errors),
+                stage_ms={k: lat for k, v in self._stage_ms.items() if (lat := _percentiles(v)) is not None},
+                alert_ms=_percentiles(self._alert_ms),
+            )
 
 
-def _percentiles(values: deque[float]) -> dict[str, float]:
+def _percentiles(values: deque[float]) -> Latency | None:
     if not values:
-        return {}
+        return None
     s = sorted(values)
-    return {
-        "p50": round(s[len(s) // 2], 2),
-        "p95": round(s[min(len(s) - 1, int(len(s) * 0.95))], 2),
-        "n": float(len(s)),
-    }
+    return Latency(round(s[len(s) // 2], 2), round(s[min(len(s) - 1, int(len(s) * 0.95))], 2), len(s))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from anpr.app.config import AppConfig
     from anpr.app.pipeline import Pipeline
+    from anpr.gps.base import Position
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _cameras(pipeline: Pipeline) -> dict[str, Any]:
     return out
 
 
-def _gps(position: Any) -> dict[str, Any]:
+def _gps(position: Position) -> dict[str, Any]:
     st = position.status()
     return {
         "source": st.source,
@@ -83,7 +84,6 @@ def _gps(position: Any) -> dict[str, Any]:
 def collect(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
     """A snapshot of everything a technician (or Prometheus) asks about a running pipeline."""
     stages = pipeline.stages
-    sink: Any = stages.sink
     now = datetime.now(timezone.utc)
     status: dict[str, Any] = {
         "schema": SCHEMA,
@@ -91,7 +91,7 @@ def collect(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
         "pid": os.getpid(),
         "written_at": now.isoformat(),
         "written_unix": now.timestamp(),
-        "health": _part(pipeline.health.snapshot),
+        "health": _part(lambda: pipeline.health.snapshot().to_dict()),
         "last_frame_age_s": _part(pipeline.health.last_frame_age),
         "sources": _part(lambda: _cameras(pipeline)),
         "events_emitted": pipeline.events_emitted,
@@ -104,15 +104,14 @@ def collect(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
         "hotlist": None,
         "gps": None,
     }
-    if sink is not None and hasattr(sink, "outbox"):
-        status["outbox"] = _part(sink.outbox.stats)
-        publisher = getattr(sink, "publisher", None)
-        if publisher is not None:
-            status["mqtt"] = _part(publisher.stats)
-    if stages.matcher is not None and hasattr(stages.matcher, "status"):
-        status["hotlist"] = _part(stages.matcher.status)
-    if stages.position is not None:
-        status["gps"] = _part(lambda: _gps(stages.position))
+    sink, matcher, position = stages.sink, stages.matcher, stages.position
+    if sink is not None:
+        status["outbox"] = _part(sink.outbox_stats)
+        status["mqtt"] = _part(sink.mqtt_stats)
+    if matcher is not None:
+        status["hotlist"] = _part(matcher.status)
+    if position is not None:
+        status["gps"] = _part(lambda: _gps(position))
     return status
 
 

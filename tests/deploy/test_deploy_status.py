@@ -136,7 +136,7 @@ def test_metered_health_feeds_histograms() -> None:
     got = _scrape(registry)
     assert got['anpr_stage_latency_seconds_bucket{"le": "0.05", "stage": "detect"}'] == 1
     assert got['anpr_stage_latency_seconds_count{"stage": "detect"}'] == 2
-    assert health.snapshot()["stage_ms"]["detect"]["n"] == 2  # the base counters still work
+    assert health.snapshot().stage_ms["detect"].n == 2  # the base counters still work
 
 
 _LOG = """
