@@ -21,6 +21,7 @@ from anpr.app.config import AppConfig
 from anpr.app.status import collect, status_path, summary_line, write_atomic
 
 if TYPE_CHECKING:
+    from anpr.app.health import Status
     from anpr.app.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,13 @@ def _watchdog(pipeline: Pipeline, stop: threading.Event, notify: Any, max_stall_
 
 
 def _status_writer(
-    path: Path, stop: threading.Event, every_s: float, collect: Callable[[], dict[str, Any]], notify: Any
+    path: Path, stop: threading.Event, every_s: float, collect: Callable[[], Status], notify: Any
 ) -> None:
     """Rewrite the status file for `anpr status`, and tell systemd a one-line summary for `systemctl status`."""
     while not stop.is_set():
         try:
             st = collect()
-            write_atomic(path, st)
+            write_atomic(path, st.to_dict(state="running"))
             if notify is not None:
                 notify.notify(f"STATUS={summary_line(st)}")
         except Exception as err:  # a full disk must not stop the cameras; it is logged and retried
@@ -89,8 +90,8 @@ def run_daemon(cfg: AppConfig) -> int:
 
     built: list[Pipeline] = []
 
-    def snapshot(state: str = "running") -> dict[str, Any]:
-        return {**collect(built[0], device_id=cfg.device_id), "state": state}
+    def snapshot() -> Status:
+        return collect(built[0], device_id=cfg.device_id)
 
     registry = None
     health = None
@@ -149,7 +150,7 @@ def run_daemon(cfg: AppConfig) -> int:
             writer.join(timeout=5.0)  # its last "running" snapshot must not land after the "stopped" one
         if spath is not None:  # before the outbox closes: the last snapshot still counts what it holds
             try:
-                write_atomic(spath, snapshot("stopped"))
+                write_atomic(spath, snapshot().to_dict(state="stopped"))
             except Exception as err:
                 log.warning("status file %s not written: %s", spath, err)
         if metrics is not None:

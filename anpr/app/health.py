@@ -1,7 +1,8 @@
-"""Health counters of a running pipeline: frames, drops, errors per stage, fps and alert latency.
+"""The daemon's health, typed: the pipeline's counters (`Health`), their frozen `HealthSnapshot`, and the
+whole `Status` (health, cameras, outbox, hotlist, position) that `anpr.app.status.collect` gathers.
 
-`Health.snapshot()` gives one frozen `HealthSnapshot`; its dict form (`to_dict`) exists only for the JSON
-edge (the status file, the MQTT status message) and keeps the keys those always had.
+The status file (`anpr status`), the MQTT status message and the Prometheus endpoint all start from one
+`Status`; its dict form (`to_dict`) exists only at the JSON edge and keeps the keys the file always had.
 """
 
 from __future__ import annotations
@@ -9,9 +10,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from anpr.capture.base import SourceStats
+    from anpr.gps.base import GpsStatus
+    from anpr.hotlist.base import HotlistStatus
+    from anpr.uplink.outbox_schema import OutboxStats
+
+SCHEMA = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,112 @@ class HealthSnapshot:
 
 def _latency_dict(lat: Latency | None) -> dict[str, float]:
     return {} if lat is None else {"p50": lat.p50, "p95": lat.p95, "n": float(lat.n)}
+
+
+@dataclass(frozen=True, slots=True)
+class PartError:
+    """A part of the status that could not be read (its error); the other parts are still reported."""
+
+    error: str
+
+
+Part: TypeAlias = T | PartError
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSource:
+    """A camera's source as the status shows it: live or not, and its counters."""
+
+    live: bool
+    stats: SourceStats
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Everything a technician (or Prometheus) asks about a running pipeline, at `written_at`."""
+
+    device_id: str
+    pid: int
+    written_at: datetime
+    health: Part[HealthSnapshot]
+    last_frame_age_s: Part[float | None]
+    sources: Part[Mapping[str, CameraSource]]
+    events_emitted: int
+    models: Mapping[str, str]
+    outbox: Part[OutboxStats] | None = None
+    mqtt: Part[Mapping[str, Any]] | None = None
+    """The publisher's counters; None when nothing is published."""
+    hotlist: Part[HotlistStatus] | None = None
+    gps: Part[GpsStatus] | None = None
+
+    def to_dict(self, state: str | None = None) -> dict[str, Any]:
+        """The JSON form (the status file; `state` is the daemon's: running or stopped)."""
+        out: dict[str, Any] = {
+            "schema": SCHEMA,
+            "device_id": self.device_id,
+            "pid": self.pid,
+            "written_at": self.written_at.isoformat(),
+            "written_unix": self.written_at.timestamp(),
+            "health": _part_dict(self.health, HealthSnapshot.to_dict),
+            "last_frame_age_s": _part_dict(self.last_frame_age_s, lambda v: v),
+            "sources": _part_dict(self.sources, lambda s: {cid: _source_dict(c) for cid, c in s.items()}),
+            "events_emitted": self.events_emitted,
+            "models": dict(self.models),
+            "outbox": _part_dict(self.outbox, plain),
+            "mqtt": _part_dict(self.mqtt, plain),
+            "hotlist": _part_dict(self.hotlist, plain),
+            "gps": _part_dict(self.gps, _gps_dict),
+        }
+        if state is not None:
+            out["state"] = state
+        return out
+
+
+def _part_dict(part: Part[T] | None, convert: Callable[[T], Any]) -> Any:
+    if part is None:
+        return None
+    if isinstance(part, PartError):
+        return {"error": part.error}
+    return convert(part)
+
+
+def _source_dict(c: CameraSource) -> dict[str, Any]:
+    st = c.stats
+    return {
+        "live": c.live,
+        "connected": st.connected,
+        "grabbed": st.grabbed,
+        "delivered": st.frames,
+        "dropped": st.dropped,
+        "corrupt": st.corrupt,
+        "reconnects": st.reconnects,
+    }
+
+
+def _gps_dict(st: GpsStatus) -> dict[str, Any]:
+    return {
+        "source": st.source,
+        "connected": st.connected,
+        "fix_age_s": st.fix_age_s,
+        "fixes": st.fixes,
+        "rejected": st.rejected,
+        "reconnects": st.reconnects,
+        "clock_offset_s": st.clock_offset_s,
+        "error": st.error,
+    }
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses to dicts and datetimes to ISO strings, so the result survives `json.dumps`."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 @dataclass
