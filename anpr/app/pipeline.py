@@ -54,7 +54,7 @@ class Pipeline:
         self.stages = stages
         self.device_id = device_id
         self.policy = policy or EventPolicy()
-        self.health = health or Health()
+        self.health = health if health is not None else Health()
         self._queue = FrameQueue(queue_size * len(self.sources))
         self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
         self._early_hits: dict[str, HotlistMatch] = {}

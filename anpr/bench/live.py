@@ -34,6 +34,7 @@ from anpr.bench.broker import BenchError
 from anpr.bench.rtsp import RtspCamera
 from anpr.capture.config import CameraConfig
 from anpr.types import Frame, PlateEvent
+from anpr.uplink.base import AlertSink
 
 FIRST_FRAME_TIMEOUT_S = 20.0
 TAIL_S = 2.0  # after the clip's last frame: open passages end at stop and their hits still count
@@ -43,7 +44,7 @@ TAIL_S = 2.0  # after the clip's last frame: open passages end at stop and their
 class _Recorder:
     """An `AlertSink` that times each hit, then hands it to the real alert path."""
 
-    inner: Any
+    inner: AlertSink
     hits: list[dict[str, Any]] = field(default_factory=list)
 
     def alert(self, event: PlateEvent) -> None:
