@@ -1,5 +1,5 @@
 """The running program: config, the composition root, pipeline, daemon, replay, health and status.
 
-The only package that knows every stage. Stage packages never import it (checked by the import
-contracts in `pyproject.toml`).
+The only package that knows every stage (`build.py` is the composition root). Stage packages never
+import it.
 """

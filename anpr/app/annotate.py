@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
 
 if TYPE_CHECKING:
-    from anpr.app.pipeline import Stages
+    from anpr.app.stages import Stages
     from anpr.detect.base import Detector
+    from anpr.gps.base import Position
     from anpr.ocr.base import Reader
-    from anpr.track.tracker import PassageTracker
+    from anpr.track.base import PassageTracker
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ class Annotator:
         self.frames_written = 0
         self._dets: list[Detection] = []
         self._reads: list[tuple[Detection, PlateRead | None]] = []
-        self._trackers: list[Any] = []
+        self._trackers: list[PassageTracker] = []
         self._hits: dict[str, PlateEvent] = {}
-        self._position: Any = None
+        self._position: Position | None = None
         self._writer: Any = None
         self._size = (0, 0)
 
@@ -115,8 +116,7 @@ class Annotator:
             label = f"{read.text} {read.confidence:.2f}" if read is not None else f"? det {det.score:.2f}"
             _label(img, label, (x1, y2 + 4), colour)
         for tracker in self._trackers:
-            open_passages = getattr(tracker, "open_passages", None)
-            for p in open_passages(frame.camera_id) if open_passages is not None else []:
+            for p in tracker.open_passages(frame.camera_id):
                 last = p.observations[-1] if p.observations else None
                 # Detection is skipped on some frames while passages are settled: keep drawing a passage
                 # seen in the last few frames at its last box, so its label does not flicker.

@@ -12,15 +12,17 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from anpr.app.config import AppConfig
-from anpr.app.status import collect, status_path, summary_line, uplink_status, write_atomic
+from anpr.app.status import collect, status_path, summary_line, write_atomic
 
 if TYPE_CHECKING:
-    from anpr.hotlist.store import HotlistStore
+    from anpr.app.health import Status
+    from anpr.app.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,37 +38,35 @@ def _notifier() -> Any:
         return None
 
 
-def _processed(snapshot: dict[str, Any]) -> int:
-    return sum(int(c.get("processed", 0)) for c in snapshot.get("cameras", {}).values())
-
-
-def _watchdog(pipeline: Any, stop: threading.Event, notify: Any, max_stall_s: float) -> None:
+def _watchdog(pipeline: Pipeline, stop: threading.Event, notify: Any, max_stall_s: float) -> None:
     """Ping systemd while frames are processed; log health every minute.
 
     Progress is counted after inference, not at capture: a live camera keeps delivering into the frame
-    queue while a hung inference worker processes nothing, and that must trip `WatchdogSec=` too.
+    queue while a hung inference worker processes nothing, and that must trip `WatchdogSec=`.
     """
     last_status = 0.0
     done, progressed_at = 0, None
     while not stop.wait(1.0):
-        snap = pipeline.health.snapshot()
+        processed = pipeline.health.snapshot().processed()
         now = time.monotonic()
-        if _processed(snap) > done:
-            done, progressed_at = _processed(snap), now
+        if processed > done:
+            done, progressed_at = processed, now
         if notify is not None and progressed_at is not None and now - progressed_at < max_stall_s:
             notify.notify("WATCHDOG=1")
         last_status += 1.0
         if last_status >= STATUS_EVERY_S:
             last_status = 0.0
-            log.info("health: %s", pipeline.health.snapshot())
+            log.info("health: %s", pipeline.health.snapshot().to_dict())
 
 
-def _status_writer(path: Path, stop: threading.Event, every_s: float, collect: Any, notify: Any) -> None:
+def _status_writer(
+    path: Path, stop: threading.Event, every_s: float, collect: Callable[[], Status], notify: Any
+) -> None:
     """Rewrite the status file for `anpr status`, and tell systemd a one-line summary for `systemctl status`."""
     while not stop.is_set():
         try:
             st = collect()
-            write_atomic(path, st)
+            write_atomic(path, st.to_dict(state="running"))
             if notify is not None:
                 notify.notify(f"STATUS={summary_line(st)}")
         except Exception as err:  # a full disk must not stop the cameras; it is logged and retried
@@ -75,9 +75,9 @@ def _status_writer(path: Path, stop: threading.Event, every_s: float, collect: A
 
 
 def run_daemon(cfg: AppConfig) -> int:
-    from anpr.app.build import StartupError, build_stages, event_policy
-    from anpr.app.pipeline import Pipeline
-    from anpr.capture.factory import build_source
+    from anpr.app.build import StartupError, build_pipeline, open_hotlist_store
+    from anpr.core.mqtt_credentials import CredentialError
+    from anpr.hotlist.sources import start_sync
 
     stop = threading.Event()
 
@@ -88,15 +88,21 @@ def run_daemon(cfg: AppConfig) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    holder: dict[str, Any] = {}
+    built: list[Pipeline] = []
 
-    def status() -> dict[str, Any]:
-        p = holder.get("pipeline")
-        return uplink_status(p, device_id=cfg.device_id) if p is not None else {}
+    def snapshot() -> Status:
+        return collect(built[0], device_id=cfg.device_id)
 
+    registry = None
+    health = None
+    if cfg.metrics.enabled:
+        from anpr.app.metrics import MeteredHealth, build_registry
+
+        registry = build_registry(snapshot)
+        health = MeteredHealth(registry)  # stage timings then feed the histograms too
     try:
-        stages = build_stages(cfg, with_uplink=True, status_provider=status)
-        sources = [build_source(c) for c in cfg.cameras]
+        store = open_hotlist_store(cfg)  # kept typed: the sync sources apply documents to it
+        pipeline = build_pipeline(cfg, with_uplink=True, hotlist=store, health=health)
     except StartupError as err:
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
         return 2
@@ -104,28 +110,20 @@ def run_daemon(cfg: AppConfig) -> int:
         log.exception("cannot start")
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
         return 2
-    from anpr.core.mqtt_credentials import CredentialError
-    from anpr.hotlist.sources import start_sync
-
-    pipeline = Pipeline(sources, stages, device_id=cfg.device_id, policy=event_policy(cfg))
-    holder["pipeline"] = pipeline
-
-    def snapshot(state: str = "running") -> dict[str, Any]:
-        return {**collect(pipeline, device_id=cfg.device_id), "state": state}
-
-    metrics = None
-    if cfg.metrics.enabled:
-        from anpr.app.metrics import MeteredHealth, build_registry, serve
-
-        registry = build_registry(snapshot)
-        pipeline.health = MeteredHealth(registry)  # before run(): stage timings then feed the histograms
-        metrics = serve(cfg.metrics, registry)
-    store = cast("HotlistStore", stages.matcher)  # build_stages always backs the matcher with the store
+    built.append(pipeline)
+    stages = pipeline.stages
     try:
         syncs = start_sync(cfg.hotlist, store, cfg.device_id)
     except CredentialError as err:  # an unreadable hotlist broker password or TLS file
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
+        if stages.sink is not None:
+            stages.sink.close(0.0)
         return 2
+    metrics = None
+    if registry is not None:
+        from anpr.app.metrics import serve
+
+        metrics = serve(cfg.metrics, registry)
     notify = _notifier()
     watchdog = threading.Thread(
         target=_watchdog, args=(pipeline, stop, notify, max(c.read_timeout_s for c in cfg.cameras) * 2), daemon=True
@@ -139,7 +137,7 @@ def run_daemon(cfg: AppConfig) -> int:
         writer.start()
     if notify is not None:
         notify.notify("READY=1")
-    log.info("anpr running: device %s, %d camera(s)", cfg.device_id, len(sources))
+    log.info("anpr running: device %s, %d camera(s)", cfg.device_id, len(pipeline.sources))
     try:
         pipeline.run(stop)
     finally:
@@ -152,7 +150,7 @@ def run_daemon(cfg: AppConfig) -> int:
             writer.join(timeout=5.0)  # its last "running" snapshot must not land after the "stopped" one
         if spath is not None:  # before the outbox closes: the last snapshot still counts what it holds
             try:
-                write_atomic(spath, snapshot("stopped"))
+                write_atomic(spath, snapshot().to_dict(state="stopped"))
             except Exception as err:
                 log.warning("status file %s not written: %s", spath, err)
         if metrics is not None:
@@ -161,5 +159,5 @@ def run_daemon(cfg: AppConfig) -> int:
             stages.sink.close()
         if stages.position is not None:
             stages.position.close()
-        log.info("anpr stopped: %d event(s) emitted; %s", pipeline.events_emitted, pipeline.health.snapshot())
+        log.info("anpr stopped: %d event(s) emitted; %s", pipeline.events_emitted, pipeline.health.snapshot().to_dict())
     return 0

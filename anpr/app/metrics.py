@@ -1,62 +1,74 @@
 """Prometheus metrics of the running daemon (`[metrics] enabled = true`), served on localhost.
 
-Counters and gauges are read at scrape time from the same status dict `anpr status` shows
-(`anpr.app.status.collect`), so the endpoint can never disagree with the console. Stage and alert latencies
-are true histograms: `MeteredHealth` observes every timing the pipeline records.
+Counters and gauges are read at scrape time from a `Status` (`anpr.app.status.collect`), the same one the
+status file `anpr status` shows is written from, so the endpoint can never disagree with the console.
+Stage and alert latencies are true histograms: `MeteredHealth` observes every timing the pipeline records.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from anpr.app.health import Health
+from anpr.app.health import CameraCounts, CameraSource, Health, HealthSnapshot, PartError, Status
 from anpr.app.metrics_config import MetricsConfig
+from anpr.capture.base import SourceStats
+from anpr.gps.base import GpsStatus
+from anpr.hotlist.base import HotlistStatus
+from anpr.uplink.outbox_schema import OutboxStats
 
 log = logging.getLogger(__name__)
 
-StatusProvider = Callable[[], dict[str, Any]]
+StatusProvider = Callable[[], Status]
 
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
-# health.snapshot()["cameras"][id] key -> (metric name, help, counter?)
-_CAMERA_FIELDS = (
-    ("frames", "anpr_frames", "frames delivered by the camera to the pipeline", True),
-    ("processed", "anpr_frames_processed", "frames run through detect and read", True),
-    ("queue_dropped", "anpr_frames_queue_dropped", "frames dropped because inference was busy", True),
-    ("detections", "anpr_detections", "plate boxes found", True),
-    ("reads", "anpr_reads", "plate boxes read to a valid plate", True),
-    ("passages", "anpr_passages", "vehicle passages ended", True),
-    ("hits", "anpr_hits", "passages that matched the hotlist", True),
-    ("fps", "anpr_camera_fps", "processed frames per second (recent)", False),
+# (value of a camera's counters, metric name, help, counter?)
+_CAMERA_FIELDS: tuple[tuple[Callable[[CameraCounts], float], str, str, bool], ...] = (
+    (lambda c: c.frames, "anpr_frames", "frames delivered by the camera to the pipeline", True),
+    (lambda c: c.processed, "anpr_frames_processed", "frames run through detect and read", True),
+    (lambda c: c.queue_dropped, "anpr_frames_queue_dropped", "frames dropped because inference was busy", True),
+    (lambda c: c.detections, "anpr_detections", "plate boxes found", True),
+    (lambda c: c.reads, "anpr_reads", "plate boxes read to a valid plate", True),
+    (lambda c: c.passages, "anpr_passages", "vehicle passages ended", True),
+    (lambda c: c.hits, "anpr_hits", "passages that matched the hotlist", True),
+    (lambda c: c.fps, "anpr_camera_fps", "processed frames per second (recent)", False),
 )
-_SOURCE_FIELDS = (
-    ("dropped", "anpr_frames_source_dropped", "frames a live camera overwrote before the pipeline took them", True),
-    ("corrupt", "anpr_frames_corrupt", "frames that could not be decoded", True),
-    ("reconnects", "anpr_camera_reconnects", "successful camera re-opens after a loss", True),
-    ("connected", "anpr_camera_connected", "1 while the camera stream is open", False),
-)
+_SOURCE_FIELDS: tuple[tuple[Callable[[SourceStats], float], str, str, bool], ...] = (
+    (lambda s: s.dropped, "anpr_frames_source_dropped", "frames a live camera overwrote before the pipeline took them",
+     True),
+    (lambda s: s.corrupt, "anpr_frames_corrupt", "frames that could not be decoded", True),
+    (lambda s: s.reconnects, "anpr_camera_reconnects", "successful camera re-opens after a loss", True),
+    (lambda s: float(s.connected), "anpr_camera_connected", "1 while the camera stream is open", False),
+)  # fmt: skip
 
 
-def _num(value: Any) -> float | None:
+def _num(value: object) -> float | None:
     if isinstance(value, bool):
         return float(value)
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _gauge(name: str, doc: str, value: Any) -> Iterator[GaugeMetricFamily]:
+def _gauge(name: str, doc: str, value: object) -> Iterator[GaugeMetricFamily]:
     v = _num(value)
     if v is not None:
         yield GaugeMetricFamily(name, doc, value=v)
 
 
+def _family(name: str, doc: str, counter: bool) -> CounterMetricFamily | GaugeMetricFamily:
+    if counter:
+        return CounterMetricFamily(name, doc, labels=["camera"])
+    return GaugeMetricFamily(name, doc, labels=["camera"])
+
+
 class StatusCollector(Collector):
-    """Turns one status dict (see `anpr.app.status.collect`) into metric families at each scrape."""
+    """Turns one `Status` (see `anpr.app.status.collect`) into metric families at each scrape; a part of
+    the status that failed is left out, the rest is still scraped."""
 
     def __init__(self, provider: StatusProvider) -> None:
         self._provider = provider
@@ -67,75 +79,67 @@ class StatusCollector(Collector):
         except Exception as err:  # a scrape must never take the daemon down
             log.warning("metrics: status unavailable: %s", err)
             return
-        yield from self._cameras(st)
-        health = st.get("health") or {}
-        yield from _gauge("anpr_uptime_seconds", "seconds since the pipeline started", health.get("uptime_s"))
-        yield from _gauge(
-            "anpr_last_frame_age_seconds", "seconds since any camera gave a frame", st.get("last_frame_age_s")
-        )
-        yield from _gauge("anpr_events", "plate events emitted", st.get("events_emitted"))
+        health = st.health if isinstance(st.health, HealthSnapshot) else None
+        yield from self._cameras(health, st.sources if not isinstance(st.sources, PartError) else {})
+        if health is not None:
+            yield from _gauge("anpr_uptime_seconds", "seconds since the pipeline started", health.uptime_s)
+        yield from _gauge("anpr_last_frame_age_seconds", "seconds since any camera gave a frame", st.last_frame_age_s)
+        yield from _gauge("anpr_events", "plate events emitted", st.events_emitted)
         errors = CounterMetricFamily("anpr_stage_errors", "errors per pipeline stage", labels=["stage"])
-        for stage, n in (health.get("errors") or {}).items():
+        for stage, n in (health.errors if health is not None else {}).items():
             errors.add_metric([stage], float(n))
         yield errors
-        models = st.get("models") or {}
-        if models:
+        if st.models:
             yield InfoMetricFamily(
-                "anpr_model", "versions of the loaded models", value={k: str(v) for k, v in models.items()}
+                "anpr_model", "versions of the loaded models", value={k: str(v) for k, v in st.models.items()}
             )
-        yield from self._outbox(st.get("outbox"), st.get("mqtt"))
-        yield from self._hotlist(st.get("hotlist"))
-        gps = st.get("gps") or {}
-        yield from _gauge("anpr_gps_connected", "1 while the position source is connected", gps.get("connected"))
-        yield from _gauge("anpr_gps_fix_age_seconds", "age of the newest position fix", gps.get("fix_age_s"))
+        if isinstance(st.outbox, OutboxStats):
+            yield from self._outbox(st.outbox, st.mqtt)
+        if isinstance(st.hotlist, HotlistStatus):
+            yield from self._hotlist(st.hotlist)
+        if isinstance(st.gps, GpsStatus):
+            gps = st.gps
+            yield from _gauge("anpr_gps_connected", "1 while the position source is connected", gps.connected)
+            yield from _gauge("anpr_gps_fix_age_seconds", "age of the newest position fix", gps.fix_age_s)
 
-    def _cameras(self, st: dict[str, Any]) -> Iterator[Any]:
-        cams = (st.get("health") or {}).get("cameras") or {}
-        sources = st.get("sources") or {}
-        for fields, table in ((_CAMERA_FIELDS, cams), (_SOURCE_FIELDS, sources)):
-            for key, name, doc, is_counter in fields:
-                family: Any = (
-                    CounterMetricFamily(name, doc, labels=["camera"])
-                    if is_counter
-                    else GaugeMetricFamily(name, doc, labels=["camera"])
-                )
-                for cam, values in table.items():
-                    v = _num(values.get(key)) if isinstance(values, dict) else None
-                    if v is not None:
-                        family.add_metric([cam], v)
-                yield family
+    def _cameras(self, health: HealthSnapshot | None, sources: Mapping[str, CameraSource]) -> Iterator[Any]:
+        cams = health.cameras if health is not None else {}
+        for get, name, doc, counter in _CAMERA_FIELDS:
+            family = _family(name, doc, counter)
+            for cam, counts in cams.items():
+                family.add_metric([cam], float(get(counts)))
+            yield family
+        for get_src, name, doc, counter in _SOURCE_FIELDS:
+            family = _family(name, doc, counter)
+            for cam, source in sources.items():
+                family.add_metric([cam], float(get_src(source.stats)))
+            yield family
 
-    def _outbox(self, box: Any, mqtt: Any) -> Iterator[Any]:
-        if not isinstance(box, dict) or "error" in box:
-            return
+    def _outbox(self, box: OutboxStats, mqtt: Mapping[str, Any] | PartError | None) -> Iterator[Any]:
         pending = GaugeMetricFamily("anpr_outbox_pending", "events waiting for delivery", labels=["kind"])
-        pending.add_metric(["hit"], float(box.get("pending_hits", 0)))
-        pending.add_metric(["read"], float(box.get("pending_reads", 0)))
+        pending.add_metric(["hit"], float(box.pending_hits))
+        pending.add_metric(["read"], float(box.pending_reads))
         yield pending
-        yield from _gauge("anpr_outbox_pending_bytes", "payload bytes waiting", box.get("pending_bytes"))
+        yield from _gauge("anpr_outbox_pending_bytes", "payload bytes waiting", box.pending_bytes)
         yield from _gauge(
-            "anpr_outbox_oldest_age_seconds", "age of the oldest undelivered event", box.get("oldest_pending_age_s")
+            "anpr_outbox_oldest_age_seconds", "age of the oldest undelivered event", box.oldest_pending_age_s
         )
-        yield from _gauge("anpr_outbox_in_memory", "events held in memory (disk full)", box.get("in_memory"))
-        yield from _gauge("anpr_outbox_disk_full", "1 while the outbox cannot write to disk", box.get("disk_full"))
-        evicted = _num(box.get("evicted_reads"))
-        if evicted is not None:
-            yield CounterMetricFamily(
-                "anpr_outbox_evicted_reads", "reads evicted to stay within the size bound", value=evicted
-            )
-        if isinstance(mqtt, dict) and "error" not in mqtt:
+        yield from _gauge("anpr_outbox_in_memory", "events held in memory (disk full)", box.in_memory)
+        yield from _gauge("anpr_outbox_disk_full", "1 while the outbox cannot write to disk", box.disk_full)
+        yield CounterMetricFamily(
+            "anpr_outbox_evicted_reads", "reads evicted to stay within the size bound", value=float(box.evicted_reads)
+        )
+        if mqtt is not None and not isinstance(mqtt, PartError):
             yield from _gauge("anpr_mqtt_connected", "1 while connected to the broker", mqtt.get("connected"))
             published = _num(mqtt.get("published"))
             if published is not None:
                 yield CounterMetricFamily("anpr_mqtt_published", "events acknowledged by the broker", value=published)
 
-    def _hotlist(self, hl: Any) -> Iterator[Any]:
-        if not isinstance(hl, dict) or "error" in hl:
-            return
-        yield from _gauge("anpr_hotlist_version", "version of the applied signed hotlist", hl.get("version"))
-        yield from _gauge("anpr_hotlist_age_seconds", "age of the applied hotlist (since issued)", hl.get("age_s"))
-        yield from _gauge("anpr_hotlist_entries", "hotlist entries that can match now", hl.get("entries"))
-        yield from _gauge("anpr_hotlist_stale", "1 when the hotlist is older than allowed or missing", hl.get("stale"))
+    def _hotlist(self, hl: HotlistStatus) -> Iterator[Any]:
+        yield from _gauge("anpr_hotlist_version", "version of the applied signed hotlist", hl.version)
+        yield from _gauge("anpr_hotlist_age_seconds", "age of the applied hotlist (since issued)", hl.age_s)
+        yield from _gauge("anpr_hotlist_entries", "hotlist entries that can match now", hl.entries)
+        yield from _gauge("anpr_hotlist_stale", "1 when the hotlist is older than allowed or missing", hl.stale)
 
 
 class MeteredHealth(Health):

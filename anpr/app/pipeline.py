@@ -14,44 +14,27 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
 from anpr.app.passage_events import EventPolicy, build_event
+from anpr.app.stages import Stages
 from anpr.core.ids import new_event_id
 from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
 
 if TYPE_CHECKING:
     from anpr.capture.base import Source
-    from anpr.detect.base import Detector
-    from anpr.gps.base import Position
-    from anpr.hotlist.base import Matcher, RecheckHit
-    from anpr.ocr.base import Reader
-    from anpr.track.tracker import PassageTracker
-    from anpr.uplink.base import AlertSink, EventSink
+    from anpr.hotlist.base import RecheckHit
 
 log = logging.getLogger(__name__)
 
 _LOG_EVERY = 100  # after the first few, log one error in this many (a dead stage must not flood the journal)
 _RECENT_EVENTS = 2000  # events kept for hotlist re-checks (the re-check window holds far fewer)
 
-
-@dataclass
-class Stages:
-    """The built stages the pipeline runs. Config builds them (`anpr.app.build`); tests hand in their own."""
-
-    detectors: dict[str, Detector]
-    """One per camera id (the same model, each wrapped with that camera's region of interest)."""
-    reader: Reader
-    make_tracker: Callable[[str], PassageTracker]
-    matcher: Matcher | None = None
-    position: Position | None = None
-    sink: EventSink | None = None
-    alerts: AlertSink | None = None
-    on_event: Callable[[PlateEvent], None] | None = None
+T = TypeVar("T")
 
 
 class Pipeline:
@@ -62,6 +45,7 @@ class Pipeline:
         *,
         device_id: str,
         policy: EventPolicy | None = None,
+        health: Health | None = None,
         queue_size: int = 4,
     ) -> None:
         if not sources:
@@ -70,7 +54,7 @@ class Pipeline:
         self.stages = stages
         self.device_id = device_id
         self.policy = policy or EventPolicy()
-        self.health = Health()
+        self.health = health if health is not None else Health()
         self._queue = FrameQueue(queue_size * len(self.sources))
         self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
         self._early_hits: dict[str, HotlistMatch] = {}
@@ -83,9 +67,8 @@ class Pipeline:
         self.events_emitted = 0
         self._dispatch_lock = threading.RLock()
         self._recent: OrderedDict[str, PlateEvent] = OrderedDict()
-        add_listener = getattr(stages.matcher, "add_recheck_listener", None)
-        if add_listener is not None:
-            add_listener(self._on_recheck)
+        if stages.matcher is not None:
+            stages.matcher.add_recheck_listener(self._on_recheck)
 
     # -- capture -------------------------------------------------------------------------------------
     def _capture(self, source: Source, stop: threading.Event) -> None:
@@ -103,7 +86,8 @@ class Pipeline:
             source.close()
 
     # -- inference -----------------------------------------------------------------------------------
-    def _guarded(self, stage: str, fn: Callable[[], object]) -> object | None:
+    def _guarded(self, stage: str, fn: Callable[[], T]) -> T | None:
+        """`fn()`, timed; a failure is counted and logged (rate-limited) and gives None."""
         t0 = time.perf_counter()
         try:
             return fn()
@@ -123,8 +107,7 @@ class Pipeline:
         # While every passage in view is settled the detector (the largest cost) skips some frames;
         # a vehicle that appears meanwhile is found at most N-1 frames later.
         if tracker.wants_detection(frame.camera_id):
-            dets = self._guarded("detect", lambda: detector.detect(frame.image))
-            detections = list(dets) if isinstance(dets, list) else []
+            detections = self._guarded("detect", lambda: detector.detect(frame.image)) or []
         # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost).
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at)
         observations = [
@@ -141,23 +124,20 @@ class Pipeline:
 
     def _read(self, frame: Frame, det: Detection) -> PlateRead | None:
         reader = self.stages.reader
-        read = self._guarded("read", lambda: reader.read(frame.image, det))
-        return read if isinstance(read, PlateRead) else None
+        return self._guarded("read", lambda: reader.read(frame.image, det))
 
     def _match(self, passage: Passage) -> HotlistMatch | None:
         if self.stages.matcher is None or passage.consensus is None:
             return None
         matcher = self.stages.matcher
         read = passage.consensus
-        result = self._guarded("hotlist", lambda: matcher.match(read))
-        return result if isinstance(result, HotlistMatch) else None
+        return self._guarded("hotlist", lambda: matcher.match(read))
 
     def _fix(self, passage: Passage) -> Fix | None:
         if self.stages.position is None:
             return None
         position = self.stages.position
-        fix = self._guarded("gps", lambda: position.fix_at(passage.last_seen))
-        return fix if isinstance(fix, Fix) else None
+        return self._guarded("gps", lambda: position.fix_at(passage.last_seen))
 
     def _early_hit(self, passage: Passage, queued_mono: float | None) -> None:
         match = self._match(passage)
@@ -197,12 +177,13 @@ class Pipeline:
         if event is None:
             return
         self._dispatch(event, alert=alert, queued_mono=queued_mono)
-        remember = getattr(matcher, "remember_read", None)
-        if final and remember is not None:
+        if final and matcher is not None:
             # Kept for re-checking: a list update that arrives later still finds this car.
             self._guarded(
                 "hotlist",
-                lambda: remember(event.plate, event.alternatives, event.event_id, event.last_seen, event.format),
+                lambda: matcher.remember_read(
+                    event.plate, event.alternatives, event.event_id, event.last_seen, event.format
+                ),
             )
 
     def _dispatch(self, event: PlateEvent, *, alert: bool, queued_mono: float | None) -> None:
@@ -268,9 +249,8 @@ class Pipeline:
         """End passages of live cameras that went quiet (no frame to end them by captured_at time)."""
         now = datetime.now(timezone.utc)
         for source in self.sources:
-            expire = getattr(self._trackers[source.camera_id], "expire", None)
-            if source.live and expire is not None:
-                for passage in expire(now):
+            if source.live:
+                for passage in self._trackers[source.camera_id].expire(now):
                     self._finish(passage, None)
 
     def flush(self) -> None:

@@ -91,9 +91,7 @@ def replay(
     out: TextIO | None = None,
     annotate: Path | None = None,
 ) -> int:
-    from anpr.app.build import StartupError, build_stages
-    from anpr.app.pipeline import Pipeline
-    from anpr.capture.factory import build_source
+    from anpr.app.build import StartupError, build_pipeline
     from anpr.uplink.wire import event_to_json
 
     stream = out or sys.stdout
@@ -109,29 +107,29 @@ def replay(
         stream.write(line + "\n")
         stream.flush()
 
-    try:
-        stages = build_stages(cfg, with_uplink=False, on_event=on_event)
-        source = build_source(cfg.cameras[0])
-    except StartupError as err:
-        print(f"anpr replay: cannot start: {err}", file=sys.stderr)
-        return 2
-    except Exception as err:  # SourceError: unreadable video, with the path in the message
-        print(f"anpr replay: {err}", file=sys.stderr)
-        return 2
     annotator = None
+    size: tuple[int, int] | None = None
     if annotate is not None:
-        from anpr.app.annotate import AnnotateError, Annotator
+        from anpr.app.annotate import Annotator
 
         fps, size = _video_geometry(video)
         annotator = Annotator(annotate, fps)
-        stages = annotator.wrap(stages)
+    try:
+        # The car's pipeline less the uplink: it prints the events the car would send (crops as [uplink] says).
+        pipeline = build_pipeline(cfg, on_event=on_event, decorate=annotator.wrap if annotator else None)
+    except StartupError as err:
+        print(f"anpr replay: cannot start: {err}", file=sys.stderr)
+        return 2
+    source = pipeline.sources[0]
+    if annotator is not None:
+        from anpr.app.annotate import AnnotateError
+
         try:
             if size is not None:
                 annotator.open(*size)
         except AnnotateError as err:
             print(f"anpr replay: {err}", file=sys.stderr)
             return 2
-    pipeline = Pipeline([source], stages, device_id=cfg.device_id)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -155,17 +153,17 @@ def replay(
         bar.close()
 
     snap = pipeline.health.snapshot()
-    cam: dict[str, Any] = next(iter(snap["cameras"].values()), {})
+    processed = snap.camera().processed
     summary: dict[str, Any] = {
         "video": str(video),
-        "frames": cam.get("processed", 0),
+        "frames": processed,
         "events": len(events),
         "hits": sum(1 for e in events if e.kind == "hit" and e.final),
         "wall_s": round(wall, 3),
-        "fps": round(cam.get("processed", 0) / wall, 2) if wall > 0 else 0.0,
+        "fps": round(processed / wall, 2) if wall > 0 else 0.0,
         "corrupt_frames": source.stats().corrupt,
-        "errors": snap["errors"],
-        "stage_ms": snap["stage_ms"],
+        "errors": dict(snap.errors),
+        "stage_ms": snap.to_dict()["stage_ms"],
     }
     if annotator is not None:
         summary["annotated"] = {"path": str(annotate), "frames": annotator.frames_written}

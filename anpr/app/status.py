@@ -1,9 +1,10 @@
-"""The daemon's health as one JSON-able dict: collected live, written atomically, read by `anpr status`.
+"""The daemon's status: collected live as one typed `Status`, written atomically, read by `anpr status`.
 
-The running daemon rewrites `{state_dir}/status.json` every few seconds (temp file, fsync, rename), so a
-technician's `anpr status` needs neither a socket nor the daemon's privileges, and a power cut leaves the
-old snapshot or the new one. When the daemon is not running, `offline_status` reads the outbox and the
-hotlist straight from their SQLite files. The same dict feeds the Prometheus collector (`anpr.app.metrics`).
+The running daemon rewrites `{state_dir}/status.json` (`Status.to_dict`) every few seconds (temp file,
+fsync, rename), so a technician's `anpr status` needs neither a socket nor the daemon's privileges, and a
+power cut leaves the old snapshot or the new one. When the daemon is not running, `offline_status` reads
+the outbox and the hotlist straight from their SQLite files. The same `Status` feeds the Prometheus
+collector (`anpr.app.metrics`) and the MQTT status message (`uplink_status`).
 Nothing here carries a URL or a password: cameras are named by id only.
 """
 
@@ -15,105 +16,60 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from anpr.app.health import CameraSource, HealthSnapshot, Part, PartError, Status, plain
+from anpr.gps.base import GpsStatus
+from anpr.hotlist.base import HotlistStatus
+from anpr.uplink.outbox_schema import OutboxStats
 
 if TYPE_CHECKING:
     from anpr.app.config import AppConfig
     from anpr.app.pipeline import Pipeline
 
+T = TypeVar("T")
+
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
 
-
-def _plain(value: Any) -> Any:
-    """Dataclasses to dicts and datetimes to ISO strings, so the result survives `json.dumps`."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _part(fn: Callable[[], Any]) -> Any:
-    """One section of the status; a failing part reports its error instead of hiding the others."""
+def _part(fn: Callable[[], T]) -> Part[T]:
+    """One part of the status; a failing part reports its error instead of hiding the others."""
     try:
-        return _plain(fn())
+        return fn()
     except Exception as err:
-        return {"error": f"{type(err).__name__}: {err}"}
+        return PartError(f"{type(err).__name__}: {err}")
 
 
-def _cameras(pipeline: Pipeline) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for source in pipeline.sources:
-        st = source.stats()
-        out[source.camera_id] = {
-            "live": source.live,
-            "connected": st.connected,
-            "grabbed": st.grabbed,
-            "delivered": st.frames,
-            "dropped": st.dropped,
-            "corrupt": st.corrupt,
-            "reconnects": st.reconnects,
-        }
-    return out
+def _json_part(fn: Callable[[], Any]) -> Any:
+    part = _part(fn)
+    return {"error": part.error} if isinstance(part, PartError) else plain(part)
 
 
-def _gps(position: Any) -> dict[str, Any]:
-    st = position.status()
-    return {
-        "source": st.source,
-        "connected": st.connected,
-        "fix_age_s": st.fix_age_s,
-        "fixes": st.fixes,
-        "rejected": st.rejected,
-        "reconnects": st.reconnects,
-        "clock_offset_s": st.clock_offset_s,
-        "error": st.error,
-    }
+def _sources(pipeline: Pipeline) -> dict[str, CameraSource]:
+    return {s.camera_id: CameraSource(s.live, s.stats()) for s in pipeline.sources}
 
 
-def collect(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
-    """A snapshot of everything a technician (or Prometheus) asks about a running pipeline."""
+def collect(pipeline: Pipeline, *, device_id: str) -> Status:
+    """The status of a running pipeline, each part read on its own (one failing part hides no other)."""
     stages = pipeline.stages
-    sink: Any = stages.sink
-    now = datetime.now(timezone.utc)
-    status: dict[str, Any] = {
-        "schema": SCHEMA,
-        "device_id": device_id,
-        "pid": os.getpid(),
-        "written_at": now.isoformat(),
-        "written_unix": now.timestamp(),
-        "health": _part(pipeline.health.snapshot),
-        "last_frame_age_s": _part(pipeline.health.last_frame_age),
-        "sources": _part(lambda: _cameras(pipeline)),
-        "events_emitted": pipeline.events_emitted,
-        "models": {
-            "detector": next(iter(stages.detectors.values())).version,
-            "reader": stages.reader.version,
-        },
-        "outbox": None,
-        "mqtt": None,
-        "hotlist": None,
-        "gps": None,
-    }
-    if sink is not None and hasattr(sink, "outbox"):
-        status["outbox"] = _part(sink.outbox.stats)
-        publisher = getattr(sink, "publisher", None)
-        if publisher is not None:
-            status["mqtt"] = _part(publisher.stats)
-    if stages.matcher is not None and hasattr(stages.matcher, "status"):
-        status["hotlist"] = _part(stages.matcher.status)
-    if stages.position is not None:
-        status["gps"] = _part(lambda: _gps(stages.position))
-    return status
+    sink, matcher, position = stages.sink, stages.matcher, stages.position
+    return Status(
+        device_id=device_id,
+        pid=os.getpid(),
+        written_at=datetime.now(timezone.utc),
+        health=_part(pipeline.health.snapshot),
+        last_frame_age_s=_part(pipeline.health.last_frame_age),
+        sources=_part(lambda: _sources(pipeline)),
+        events_emitted=pipeline.events_emitted,
+        models={"detector": next(iter(stages.detectors.values())).version, "reader": stages.reader.version},
+        outbox=None if sink is None else _part(sink.outbox_stats),
+        mqtt=None if sink is None else _part(sink.mqtt_stats),
+        hotlist=None if matcher is None else _part(matcher.status),
+        gps=None if position is None else _part(position.status),
+    )
 
 
 def write_atomic(path: Path, status: dict[str, Any]) -> None:
@@ -172,7 +128,7 @@ def offline_status(cfg: AppConfig) -> dict[str, Any]:
             finally:
                 box.close()
 
-        out["outbox"] = _part(outbox)
+        out["outbox"] = _json_part(outbox)
     else:
         out["outbox"] = {"error": f"no outbox at {opath}"}
     hpath = store_path(cfg.hotlist, cfg.state_dir)
@@ -185,40 +141,43 @@ def offline_status(cfg: AppConfig) -> dict[str, Any]:
             finally:
                 store.close()
 
-        out["hotlist"] = _part(hotlist)
+        out["hotlist"] = _json_part(hotlist)
     else:
         out["hotlist"] = {"error": f"no hotlist at {hpath}"}
     return out
 
 
-def summary_line(st: dict[str, Any]) -> str:
+def summary_line(st: Status) -> str:
     """One line for `systemctl status` (sd_notify STATUS=): cameras, fps, outbox, hotlist."""
-    cams = (st.get("health") or {}).get("cameras") or {}
-    fps = " ".join(f"{cid} {c.get('fps', 0):.1f}fps" for cid, c in cams.items()) or "no frames yet"
-    box = st.get("outbox") or {}
-    parts = [fps]
-    if "pending_hits" in box:
-        parts.append(f"outbox {box['pending_hits']} hit(s) {box['pending_reads']} read(s)")
-    hl = st.get("hotlist") or {}
-    if "entries" in hl:
-        parts.append(f"hotlist v{hl.get('version')} {hl['entries']} entries{' STALE' if hl.get('stale') else ''}")
+    cams = st.health.cameras if isinstance(st.health, HealthSnapshot) else {}
+    parts = [" ".join(f"{cid} {c.fps:.1f}fps" for cid, c in cams.items()) or "no frames yet"]
+    if isinstance(st.outbox, OutboxStats):
+        parts.append(f"outbox {st.outbox.pending_hits} hit(s) {st.outbox.pending_reads} read(s)")
+    hl = st.hotlist
+    if isinstance(hl, HotlistStatus):
+        parts.append(f"hotlist v{hl.version} {hl.entries} entries{' STALE' if hl.stale else ''}")
     return "; ".join(parts)
 
 
 def uplink_status(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
-    """The part of `collect` the retained MQTT status message carries (the uplink adds its outbox):
+    """The part of the status the retained MQTT status message carries (the uplink adds its outbox):
     fps per camera, camera connection, model versions, hotlist version and age, fix age."""
-    full = collect(pipeline, device_id=device_id)
-    cams = (full.get("health") or {}).get("cameras") or {}
-    sources = full.get("sources") or {}
-    hotlist = full.get("hotlist") or {}
-    gps = full.get("gps") or {}
+    st = collect(pipeline, device_id=device_id)
+    cams = st.health.cameras if isinstance(st.health, HealthSnapshot) else {}
+    sources = st.sources if not isinstance(st.sources, PartError) else {}
+    hl, gps = st.hotlist, st.gps
     return {
         "cameras": {
-            cid: {"fps": c.get("fps"), "connected": (sources.get(cid) or {}).get("connected")}
+            cid: {"fps": c.fps, "connected": sources[cid].stats.connected if cid in sources else None}
             for cid, c in cams.items()
         },
-        "models": full.get("models"),
-        "hotlist": {k: hotlist.get(k) for k in ("version", "age_s", "stale", "entries")} if hotlist else None,
-        "fix": {k: gps.get(k) for k in ("source", "connected", "fix_age_s")} if gps else None,
+        "models": dict(st.models),
+        # A part that failed still gives its keys (as None), so a consumer sees the key and not the error.
+        "hotlist": None if hl is None else _pick(hl, ("version", "age_s", "stale", "entries")),
+        "fix": None if gps is None else _pick(gps, ("source", "connected", "fix_age_s")),
     }
+
+
+def _pick(part: HotlistStatus | GpsStatus | PartError, keys: tuple[str, ...]) -> dict[str, Any]:
+    plain = {} if isinstance(part, PartError) else asdict(part)
+    return {k: plain.get(k) for k in keys}

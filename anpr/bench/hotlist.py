@@ -82,18 +82,18 @@ def run_bench(size: int, workdir: str | None = None, seed: int = 1) -> dict[str,
     t0 = time.perf_counter()
     assert store.apply_bytes(doc, "bench") == "applied"
     fig["import_s"] = round(time.perf_counter() - t0, 2)
-    fig["wildcard_patterns"] = store._wild.count
+    fig["wildcard_patterns"] = store.matcher.wildcards.count
 
     probes = rng.sample(listed, min(2000, size))
-    exact = lambda p: store._exact_rows([p], "9999")  # noqa: E731
+    exact = lambda p: store.matcher.exact_rows([p], "9999")  # noqa: E731
     fig["exact_lookup_cold_us"] = round(_per_call(exact, probes, rounds=1) * 1e6, 1)  # first touch of each page
     fig["exact_lookup_us"] = round(_per_call(exact, probes) * 1e6, 1)  # pages cached, as on a running unit
     reads_hit = [PlateRead(p, 0.9, (), p, "unknown") for p in probes]
     fig["match_hit_us"] = round(_per_call(store.match, reads_hit) * 1e6, 1)
     misses = [PlateRead(p, 0.9, (), p, "unknown") for p in spare[:2000]]
     fig["match_miss_full_ms"] = round(_per_call(store.match, misses) * 1e3, 3)
-    fig["fuzzy_lookup_ms"] = round(_per_call(lambda r: store._fuzzy_match(r, "9999"), misses) * 1e3, 3)
-    fig["wildcard_per_read_ms"] = round(_per_call(store._wild.match, [r.text for r in misses]) * 1e3, 3)
+    fig["fuzzy_lookup_ms"] = round(_per_call(lambda r: store.matcher.fuzzy_match(r, "9999"), misses) * 1e3, 3)
+    fig["wildcard_per_read_ms"] = round(_per_call(store.matcher.wildcards.match, [r.text for r in misses]) * 1e3, 3)
 
     half = min(5000, size // 2)  # a 10 000-entry delta: half removals, half additions
     removed = [(p, "national") for p in rng.sample(listed, half)]

@@ -23,7 +23,7 @@ import json
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from anpr.bench.broker import BenchError
 from anpr.bench.rtsp import RtspCamera
 from anpr.capture.config import CameraConfig
 from anpr.types import Frame, PlateEvent
+from anpr.uplink.base import AlertSink
 
 FIRST_FRAME_TIMEOUT_S = 20.0
 TAIL_S = 2.0  # after the clip's last frame: open passages end at stop and their hits still count
@@ -43,7 +44,7 @@ TAIL_S = 2.0  # after the clip's last frame: open passages end at stop and their
 class _Recorder:
     """An `AlertSink` that times each hit, then hands it to the real alert path."""
 
-    inner: Any
+    inner: AlertSink
     hits: list[dict[str, Any]] = field(default_factory=list)
 
     def alert(self, event: PlateEvent) -> None:
@@ -109,20 +110,16 @@ def rtsp_config(
 def _one_run(
     cfg: AppConfig, video: Path, truth: Truth, workdir: Path, size: tuple[int, int], fps: int, passthrough: bool
 ) -> dict[str, Any]:
-    from anpr.app.build import build_stages
-    from anpr.app.pipeline import Pipeline
-    from anpr.capture.factory import build_source
+    from anpr.app.build import build_pipeline
     from anpr.uplink import LocalAlerts
 
     cam = RtspCamera(video, workdir / "rtsp.log", width=size[0], height=size[1], fps=fps, passthrough=passthrough)
     try:
-        run_cfg, camera = rtsp_config(cfg, cam.url, workdir, truth.plates, open_timeout_s=5.0, read_timeout_s=5.0)
+        run_cfg, _ = rtsp_config(cfg, cam.url, workdir, truth.plates, open_timeout_s=5.0, read_timeout_s=5.0)
         finals: list[PlateEvent] = []
-        stages = build_stages(run_cfg, with_uplink=False, on_event=lambda e: finals.append(e) if e.final else None)
         recorder = _Recorder(LocalAlerts(run_cfg.uplink))
-        stages = replace(stages, alerts=recorder)
-        source = build_source(camera)
-        pipeline = Pipeline([source], stages, device_id=run_cfg.device_id)
+        pipeline = build_pipeline(run_cfg, on_event=lambda e: finals.append(e) if e.final else None, alerts=recorder)
+        source = pipeline.sources[0]
         stop = threading.Event()
         first: list[float] = []
         processed = 0
@@ -148,7 +145,6 @@ def _one_run(
         src = source.stats()
         wall = time.monotonic() - first[0]
         snap = pipeline.health.snapshot()
-        cam_health: dict[str, Any] = next(iter(snap["cameras"].values()), {})
     finally:
         cam.stop()
     return {
@@ -156,10 +152,10 @@ def _one_run(
         "passages": [e.plate for e in finals],
         "expected": truth.plates,
         "grabbed": src.grabbed,
-        "dropped": src.dropped + int(cam_health.get("queue_dropped", 0)),
+        "dropped": src.dropped + snap.camera().queue_dropped,
         "processed": processed,
         "wall_s": round(wall, 2),
-        "stage_ms": snap["stage_ms"],
+        "stage_ms": snap.to_dict()["stage_ms"],
     }
 
 

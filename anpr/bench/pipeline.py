@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.app.config import AppConfig
+from anpr.app.stages import Stages
 from anpr.bench import stats
 from anpr.detect.base import Detector
 from anpr.ocr.base import Reader
@@ -52,20 +53,21 @@ def bench_pipeline(
     cfg: AppConfig, video: Path, *, max_frames: int = 0, baseline_frames: int = 12, with_baseline: bool = True
 ) -> dict[str, Any]:
     """Replay `video` (the first `max_frames` frames; 0: all) and return the figures (stable keys)."""
-    from anpr.app.build import build_stages
-    from anpr.app.pipeline import Pipeline
+    from anpr.app.build import build_pipeline
     from anpr.app.replay import _frame_count, _video_camera
     from anpr.bench.baseline import run_baseline, tesseract_available
-    from anpr.capture.factory import build_source
 
     cfg = _video_camera(cfg, video)
     events: list[PlateEvent] = []
-    stages = build_stages(cfg, with_uplink=False, on_event=events.append)
-    timed_det = {cid: _TimedDetector(d) for cid, d in stages.detectors.items()}
-    timed_reader = _TimedReader(stages.reader)
-    stages = replace(stages, detectors=dict(timed_det), reader=timed_reader)
-    source = build_source(cfg.cameras[0])
-    pipeline = Pipeline([source], stages, device_id=cfg.device_id)
+    timed_det: dict[str, _TimedDetector] = {}
+    timed_reader: list[_TimedReader] = []
+
+    def timed(stages: Stages) -> Stages:
+        timed_det.update({cid: _TimedDetector(d) for cid, d in stages.detectors.items()})
+        timed_reader.append(_TimedReader(stages.reader))
+        return replace(stages, detectors=dict(timed_det), reader=timed_reader[0])
+
+    pipeline = build_pipeline(cfg, on_event=events.append, decorate=timed)
     stop = threading.Event()
     kept: list[Image] = []
     total = _frame_count(video) or 200
@@ -89,9 +91,9 @@ def bench_pipeline(
     wall = time.perf_counter() - t0
     cpu = stats.cpu_seconds() - cpu0
     snap = pipeline.health.snapshot()
-    cam: dict[str, Any] = next(iter(snap["cameras"].values()), {})
-    frames = int(cam.get("processed", 0))
-    model_ms = sum(d.ms for d in timed_det.values()) + timed_reader.ms
+    cam = snap.camera()
+    frames = cam.processed
+    model_ms = sum(d.ms for d in timed_det.values()) + timed_reader[0].ms
     fps = frames / wall if wall > 0 else 0.0
     out: dict[str, Any] = {
         "video": str(video),
@@ -101,8 +103,8 @@ def bench_pipeline(
         "ms_per_frame": round(wall * 1000.0 / frames, 2) if frames else 0.0,
         "model_ms_per_frame": round(model_ms / frames, 2) if frames else 0.0,
         "overhead_pct": round((wall * 1000.0 - model_ms) / model_ms * 100.0, 1) if model_ms else 0.0,
-        "stage_ms": {k: {**v, "n": int(v.get("n", 0))} for k, v in snap["stage_ms"].items()},
-        "reads": int(cam.get("reads", 0)),
+        "stage_ms": {k: {"p50": v.p50, "p95": v.p95, "n": v.n} for k, v in snap.stage_ms.items()},
+        "reads": cam.reads,
         "events": len([e for e in events if e.final]),
         "hits": len([e for e in events if e.final and e.kind == "hit"]),
         "peak_rss_mb": stats.peak_rss_mb(),

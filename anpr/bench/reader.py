@@ -107,8 +107,8 @@ def score(samples: list[Sample], read_fn: Callable[[Image], str | None]) -> dict
 
 
 def _build(model: str, threads: int, backend: str) -> Any:
+    from anpr.ocr import build_reader
     from anpr.ocr.config import ReaderConfig
-    from anpr.ocr.factory import build_reader
 
     path = Path(model)
     # A shipped model is checked against its sidecar hash; a candidate being compared may have none yet.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,7 @@ def rss_mb() -> float:
 
 def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 10.0) -> dict[str, Any]:
     """Loop `video` over RTSP for `seconds`; return passages, hits, frames and the memory trend."""
-    from anpr.app.build import build_stages
-    from anpr.app.pipeline import Pipeline
-    from anpr.capture.factory import build_source
+    from anpr.app.build import build_pipeline
     from anpr.uplink import LocalAlerts
 
     truth = read_truth(video)
@@ -47,17 +44,16 @@ def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 
         )
         try:
             # a short back-off: the clip ends every play and the source reconnects for the next
-            run_cfg, camera = rtsp_config(cfg, cam.url, workdir, truth.plates, backoff_initial_s=0.2, backoff_max_s=1.0)
+            run_cfg, _ = rtsp_config(cfg, cam.url, workdir, truth.plates, backoff_initial_s=0.2, backoff_max_s=1.0)
             finals: list[str] = []
 
             def on_event(e: PlateEvent) -> None:
                 if e.final:
                     finals.append(e.kind)
 
-            stages = build_stages(run_cfg, with_uplink=False, on_event=on_event)
-            stages = replace(stages, alerts=LocalAlerts(run_cfg.uplink, log_line=False))
-            source = build_source(camera)
-            pipeline = Pipeline([source], stages, device_id=run_cfg.device_id)
+            alerts = LocalAlerts(run_cfg.uplink, log_line=False)
+            pipeline = build_pipeline(run_cfg, on_event=on_event, alerts=alerts)
+            source = pipeline.sources[0]
             stop = threading.Event()
             worker = threading.Thread(target=pipeline.run, args=(stop,), daemon=True)
             t0 = time.monotonic()
@@ -70,7 +66,7 @@ def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 
             stop.set()
             worker.join(30.0)
             src = source.stats()
-            cam_health: dict[str, Any] = next(iter(pipeline.health.snapshot()["cameras"].values()), {})
+            processed = pipeline.health.snapshot().camera().processed
         finally:
             cam.stop()
     half = [(t, m) for t, m in samples if t >= seconds / 2] or samples
@@ -80,7 +76,7 @@ def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 
         "video": str(video),
         "seconds": round(samples[-1][0], 1),
         "clip_loops": src.reconnects + 1,
-        "frames": {"grabbed": src.grabbed, "processed": int(cam_health.get("processed", 0))},
+        "frames": {"grabbed": src.grabbed, "processed": processed},
         "passages": len(finals),
         "hits": sum(1 for k in finals if k == "hit"),
         "rss_mb": {"start": round(mem[0], 1), "end": round(mem[-1], 1), "max": round(max(mem), 1)},

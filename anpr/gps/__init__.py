@@ -4,7 +4,8 @@
 the fix at a frame's time. Source modules (pyserial, gpsd-py3) are imported only when built.
 """
 
-from anpr.gps.base import GpsStatus, Position, build_position
+from anpr.gps.base import GpsStatus, Position
 from anpr.gps.clock import Clock, ClockStatus
+from anpr.gps.factory import build_position
 
 __all__ = ["Clock", "ClockStatus", "GpsStatus", "Position", "build_position"]

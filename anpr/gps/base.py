@@ -1,4 +1,5 @@
-"""The `Position` protocol every position source implements, its status, and the factory."""
+"""The `Position` protocol every position source implements, and its status. Sources import this module;
+it imports none of them (they are built by `anpr.gps.factory`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from anpr.types import Fix
 
-if TYPE_CHECKING:
-    from anpr.gps.clock import Clock
-    from anpr.gps.config import GpsConfig
+if TYPE_CHECKING:  # only for the shim at the end
+    from anpr.gps.factory import build_position as build_position
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +60,11 @@ class Position(Protocol):
     def close(self) -> None: ...
 
 
-def build_position(cfg: GpsConfig, clock: Clock | None = None) -> Position | None:
-    """The source `cfg.kind` names (None for "none"). Live sources report GPS time to `clock` (pass the
-    pipeline's clock so event timestamps are corrected; a private one is made otherwise)."""
-    from anpr.gps.clock import Clock
+def __getattr__(name: str) -> object:
+    # `anpr gps` (anpr/cli/gps.py) still imports build_position from here; resolved lazily so this module
+    # imports no source. New code imports it from `anpr.gps`.
+    if name == "build_position":
+        from anpr.gps.factory import build_position
 
-    if cfg.kind == "none":
-        return None
-    if cfg.kind == "fixed":
-        from anpr.gps.fixed import FixedPosition
-
-        return FixedPosition(cfg)
-    if cfg.kind == "replay":
-        from anpr.gps.replay import ReplayPosition
-
-        return ReplayPosition(cfg)
-    clock = clock or Clock(min_year=cfg.min_valid_year, max_offset_s=cfg.clock_max_offset_s)
-    if cfg.kind == "serial":
-        from anpr.gps.serial_source import SerialPosition
-
-        return SerialPosition(cfg, clock)
-    if cfg.kind == "gpsd":
-        from anpr.gps.gpsd_source import GpsdPosition
-
-        return GpsdPosition(cfg, clock)
-    raise ValueError(f"unknown gps kind {cfg.kind!r}; valid: none, gpsd, serial, fixed, replay")
+        return build_position
+    raise AttributeError(name)

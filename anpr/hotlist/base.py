@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from anpr.types import HotlistMatch, PlateRead
+from anpr.types import Candidate, HotlistMatch, PlateRead
 
 RefusalReason = Literal[
     "unsigned",  # no signature block at all
@@ -31,7 +32,8 @@ class DocumentRefused(Exception):
 
 
 class Matcher(Protocol):
-    """Checks a read against the list; what the pipeline calls for every consensus read."""
+    """The list as the pipeline sees it: every consensus read is matched, every final read remembered for
+    a re-check when the list changes, and the status is shown by `anpr status` and the status message."""
 
     def match(self, read: PlateRead) -> HotlistMatch | None:
         """The best match (exact > wildcard > fuzzy, then smaller distance, then higher priority), or None."""
@@ -40,6 +42,18 @@ class Matcher(Protocol):
     def version(self) -> int | None:
         """The signed list version held, or None when only an unsigned local list (or nothing) is loaded."""
         ...
+
+    def remember_read(
+        self, plate: str, candidates: Sequence[Candidate], event_id: str, seen_at: datetime, format: str = "unknown"
+    ) -> None:
+        """Keep a final read for the re-check window, so a list update that arrives later still finds it."""
+        ...
+
+    def add_recheck_listener(self, callback: Callable[[RecheckHit], None]) -> None:
+        """`callback(hit)` runs (in the applying thread) for each remembered read a list update now matches."""
+        ...
+
+    def status(self) -> HotlistStatus: ...
 
 
 @dataclass(frozen=True, slots=True)

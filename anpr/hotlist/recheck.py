@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from anpr.types import Candidate
+from anpr.hotlist.base import RecheckHit
+from anpr.types import Candidate, HotlistMatch, PlateRead
+
+MatchFn = Callable[[PlateRead], HotlistMatch | None]
 
 
 @dataclass(slots=True)
@@ -50,6 +53,30 @@ class RecentReads:
             self._prune(now)
             self._reads.append(RememberedRead(event_id, plate, fmt, tuple(candidates), seen_at, now, match_key))
 
+    def remember(
+        self,
+        event_id: str,
+        plate: str,
+        fmt: str,
+        candidates: Sequence[Candidate],
+        seen_at: datetime,
+        match: MatchFn,
+    ) -> None:
+        """Keep a read with the match it has now, so a re-check reports only what a list update added."""
+        if self._enabled:
+            self.add(event_id, plate, fmt, candidates, seen_at, _key(match(_as_read(plate, candidates, fmt))))
+
+    def recheck(self, match: MatchFn) -> list[RecheckHit]:
+        """Match the remembered reads again; return the hits that are new since each read was remembered."""
+        hits: list[RecheckHit] = []
+        for r in self.snapshot():
+            m = match(_as_read(r.plate, r.candidates, r.format))
+            key = _key(m)
+            if m is not None and key != r.match_key:
+                hits.append(RecheckHit(r.event_id, r.plate, r.seen_at, m))
+            r.match_key = key
+        return hits
+
     def snapshot(self) -> list[RememberedRead]:
         with self._lock:
             self._prune(time.monotonic())
@@ -62,3 +89,12 @@ class RecentReads:
     def _prune(self, now: float) -> None:
         while self._reads and now - self._reads[0].arrived > self.window_s:
             self._reads.popleft()
+
+
+def _key(m: HotlistMatch | None) -> tuple[str, str, str] | None:
+    return (m.entry.plate, m.entry.list_name, m.kind) if m else None
+
+
+def _as_read(plate: str, candidates: Sequence[Candidate], fmt: str) -> PlateRead:
+    alts = tuple(c for c in candidates if c.text != plate)
+    return PlateRead(plate, 1.0, (), plate, fmt, alts)

@@ -23,8 +23,9 @@ from anpr.hotlist import document
 from anpr.hotlist.base import DocumentRefused, HotlistStatus, RecheckHit
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.entries import COLUMNS, Row, now_iso, read_csv, row_to_record, to_row
-from anpr.hotlist.matching import MatchingMixin
+from anpr.hotlist.matching import EntryMatcher
 from anpr.hotlist.recheck import RecentReads
+from anpr.types import Candidate, HotlistMatch, PlateRead
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class HotlistStore(MatchingMixin):
+class HotlistStore:
     """Implements `anpr.hotlist.base.Matcher`. Thread-safe: sources apply from their threads."""
 
     def __init__(self, path: str | Path, cfg: HotlistConfig, trusted: Mapping[str, Ed25519PublicKey]) -> None:
@@ -60,11 +61,13 @@ class HotlistStore(MatchingMixin):
         # Lookups are random seeks: map the file and keep its pages cached (a 1 M list is about 85 MB).
         rconn.execute("PRAGMA mmap_size = 268435456")
         rconn.execute("PRAGMA cache_size = -65536")
-        super().__init__(rconn, cfg.fuzzy)
+        self._rconn = rconn
+        self._rlock = threading.Lock()
         self._meta: dict[str, Any] = self._read_meta()
+        self.matcher = EntryMatcher(rconn, self._rlock, cfg.fuzzy, self.version)
         self.recent = RecentReads(cfg.recheck_window_s, cfg.recheck_max_reads)
         self._listeners: list[Callable[[RecheckHit], None]] = []
-        self._reload_wildcards()
+        self.matcher.reload_wildcards()
 
     def _create(self) -> None:
         if not self.db["entries"].exists():
@@ -256,14 +259,28 @@ class HotlistStore(MatchingMixin):
         for row in rows:
             yield row_to_record(row)
 
-    # -- re-check -------------------------------------------------------------------------------------
+    # -- matching and re-check -------------------------------------------------------------------------
+
+    def match(self, read: PlateRead) -> HotlistMatch | None:
+        """Best match: exact > wildcard > fuzzy, then smaller distance, then higher priority; expired never."""
+        return self.matcher.match(read)
+
+    def remember_read(
+        self, plate: str, candidates: Sequence[Candidate], event_id: str, seen_at: datetime, format: str = "unknown"
+    ) -> None:
+        """Keep a read for `recheck_window_s` so a later list update can still raise its hit."""
+        self.recent.remember(event_id, plate, format, candidates, seen_at, self.match)
+
+    def recheck(self) -> list[RecheckHit]:
+        """Match the remembered reads again; return the hits that are new since each read was remembered."""
+        return self.recent.recheck(self.match)
 
     def add_recheck_listener(self, callback: Callable[[RecheckHit], None]) -> None:
         """`callback(hit)` runs in the applying thread after each list update, once per new hit."""
         self._listeners.append(callback)
 
     def _after_update(self) -> None:
-        self._reload_wildcards()
+        self.matcher.reload_wildcards()
         hits = self.recheck()
         for hit in hits:
             log.warning(
@@ -282,7 +299,7 @@ def store_path(cfg: HotlistConfig, state_dir: str | Path) -> Path:
     return p if p.is_absolute() else Path(state_dir) / p.name
 
 
-def open_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
+def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
     """Open (creating if needed) the store; loads the demo CSV when `cfg.csv` is set. Raises ValueError for bad keys."""
     store = HotlistStore(store_path(cfg, state_dir), cfg, document.load_trusted(cfg.trusted_keys))
     if not cfg.trusted_keys:
@@ -293,3 +310,6 @@ def open_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
         else:
             log.warning("hotlist: demo CSV %s not found; no local list loaded", cfg.csv)
     return store
+
+
+open_hotlist = build_hotlist  # the name anpr/cli/hotlist.py imports (not this branch's file to change)

@@ -18,9 +18,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from anpr.plates.chile import one_char_dropped
+from anpr.track.base import PassageTracker, TrackUpdate
 from anpr.track.boxes import Box, centre, crop_box, crop_quality, iou
 from anpr.track.config import TrackerConfig
 from anpr.track.vote import tally
@@ -29,40 +29,6 @@ from anpr.types import Detection, Image, Observation, Passage, PlateRead
 __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class TrackUpdate:
-    confident: tuple[Passage, ...]
-    """Passages whose consensus just became confident, or whose confident consensus just changed its text:
-    check the hotlist now."""
-    ended: tuple[Passage, ...]
-    """Passages that ended: unseen for more than max_gap_s of capture time, or open too long."""
-
-
-class PassageTracker(Protocol):
-    def update(
-        self,
-        camera_id: str,
-        frame_seq: int,
-        captured_at: datetime,
-        image: Image,
-        observations: Sequence[Observation],
-    ) -> TrackUpdate: ...
-
-    def flush(self) -> list[Passage]:
-        """End every open passage (end of file, shutdown)."""
-        ...
-
-    def wants_detection(self, camera_id: str) -> bool:
-        """False on frames where detection may be skipped: every open passage of the camera is confident,
-        and it was detected on fewer than N-1 frames ago (`TrackerConfig.detect_every_settled`)."""
-        ...
-
-    def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
-        """Indices of `detections` that belong to passages whose consensus is settled and need no read
-        this frame (the pipeline then skips the reader for them: it is the second largest cost)."""
-        ...
 
 
 @dataclass(slots=True)

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from anpr.types import PlateEvent
+from anpr.uplink.outbox_schema import OutboxStats
 
 
 class EventSink(Protocol):
     def submit(self, event: PlateEvent) -> None:
         """Store `event` durably (committed before return; held in memory if the disk is full). Never raises."""
+        ...
+
+    def audit(self, kind: str, detail: Mapping[str, Any]) -> None:
+        """Append a row to the audit trail (alerts raised, hits), kept `audit_retention_days`."""
+        ...
+
+    def outbox_stats(self) -> OutboxStats:
+        """What waits for delivery, for `anpr status` and the metrics."""
+        ...
+
+    def mqtt_stats(self) -> dict[str, Any] | None:
+        """The publisher's counters (connected, published, ...); None when nothing is published."""
         ...
 
     def close(self, timeout: float = 5.0) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from anpr.uplink.alerts import LocalAlerts
 from anpr.uplink.base import AlertSink, EventSink
 from anpr.uplink.config import UplinkConfig
 from anpr.uplink.outbox import Outbox
+from anpr.uplink.outbox_schema import OutboxStats
 from anpr.uplink.wire import event_to_json
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,14 @@ class UplinkSink:
             except Exception:
                 log.exception("outbox maintenance failed")
 
-    def stats(self) -> dict[str, Any]:
-        st = self.outbox.stats()
-        out: dict[str, Any] = {"submitted": self.submitted, "errors": self.errors, "outbox": st}
-        if self.publisher is not None:
-            out["mqtt"] = self.publisher.stats()
-        return out
+    def audit(self, kind: str, detail: Mapping[str, Any]) -> None:
+        self.outbox.audit(kind, detail)
+
+    def outbox_stats(self) -> OutboxStats:
+        return self.outbox.stats()
+
+    def mqtt_stats(self) -> dict[str, Any] | None:
+        return None if self.publisher is None else dict(self.publisher.stats())
 
     def close(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -137,8 +140,9 @@ def open_outbox(cfg: UplinkConfig, state_dir: str | Path, **kw: Any) -> Outbox:
     )
 
 
-def build_alerts(cfg: UplinkConfig, outbox: Outbox | None = None) -> LocalAlerts:
-    return LocalAlerts(cfg, audit=None if outbox is None else outbox.audit)
+def build_alerts(cfg: UplinkConfig, sink: EventSink | None = None) -> LocalAlerts:
+    """The in-car alerts; each alert raised is written to `sink`'s audit trail when one is given."""
+    return LocalAlerts(cfg, audit=None if sink is None else sink.audit)
 
 
 def build_uplink(
@@ -149,7 +153,7 @@ def build_uplink(
     *,
     alerts: AlertSink | None = None,
     outbox: Outbox | None = None,
-) -> EventSink:
+) -> UplinkSink:
     """Outbox + (publisher if `cfg.enabled`) + `alerts` if given (the sink then alerts hits on submit).
 
     Leave `alerts` None when the pipeline alerts hits itself (early, before the passage ends).

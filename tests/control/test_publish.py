@@ -11,10 +11,9 @@ from helpers.uplink import Mosquitto
 
 from anpr.cli.main import main
 from anpr.control.store import open_store
-from anpr.hotlist import document
+from anpr.hotlist import build_hotlist, document
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.sources import MqttSource
-from anpr.hotlist.store import open_hotlist
 
 
 def _config(tmp_path: Path, port: int, key: Ed25519PrivateKey) -> Path:
@@ -38,7 +37,7 @@ def test_publish_then_a_car_applies_it(tmp_path: Path, broker: Mosquitto, capsys
         csv=None, list_name="robados", trusted_keys=(document.public_b64(key.public_key()),), mqtt=True,
         mqtt_host="127.0.0.1", mqtt_port=broker.port, https_timeout_s=10,
     )  # fmt: skip
-    car = open_hotlist(car_cfg, tmp_path / "car")
+    car = build_hotlist(car_cfg, tmp_path / "car")
     try:
         assert MqttSource(car_cfg, car, "car-1").sync_once() == "applied"  # retained: a car joining later gets it
         assert car.version() == 3 and car.match(read("KZGS97")) is not None

@@ -74,7 +74,7 @@ def main() -> int:
 
     from anpr.app.config import AppConfig
     from anpr.detect import build_detector
-    from anpr.ocr.factory import build_reader
+    from anpr.ocr import build_reader
 
     cfg = AppConfig()
     detector, reader = build_detector(cfg.detector), build_reader(cfg.reader)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,12 @@ from helpers.deploy import ANPR, ROOT
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from anpr.app.health import CameraCounts, CameraSource, HealthSnapshot, Latency, PartError, Status
 from anpr.app.metrics import MeteredHealth, StatusCollector
 from anpr.app.status import read_status, write_atomic
+from anpr.capture.base import SourceStats
+from anpr.hotlist.base import HotlistStatus
+from anpr.uplink.outbox_schema import OutboxStats
 
 
 def _config(tmp: Path) -> Path:
@@ -42,7 +47,7 @@ def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
 
 def test_status_offline_reads_outbox_and_hotlist(tmp_path: Path) -> None:
     from anpr.app.config import load
-    from anpr.hotlist.store import open_hotlist
+    from anpr.hotlist import build_hotlist
     from anpr.uplink.sink import open_outbox
 
     cfg_path = _config(tmp_path)
@@ -54,7 +59,7 @@ def test_status_offline_reads_outbox_and_hotlist(tmp_path: Path) -> None:
     box.put("e1", "hit", b"{}")
     box.put("e2", "read", b"{}")
     box.close()
-    open_hotlist(
+    build_hotlist(
         cfg.hotlist.model_copy(update={"csv": str(ROOT / "sample_videos" / "hotlist.csv")}), cfg.state_dir
     ).close()
     out = _status(cfg_path)
@@ -94,33 +99,65 @@ def _scrape(registry: CollectorRegistry) -> dict[str, float]:
 
 
 def test_collector_maps_status_to_metrics() -> None:
-    st = {
-        "health": {"uptime_s": 5.0, "cameras": {"lane1": {"frames": 10, "processed": 9, "reads": 4, "fps": 3.5}},
-                   "errors": {"detect": 2}},
-        "sources": {"lane1": {"connected": True, "dropped": 1}},
-        "last_frame_age_s": 0.5,
-        "models": {"detector": "det:abc", "reader": "rec@def"},
-        "outbox": {"pending_hits": 1, "pending_reads": 3, "pending_bytes": 100, "oldest_pending_age_s": 7.5,
-                   "in_memory": 0, "disk_full": False, "evicted_reads": 4},
-        "hotlist": {"version": 12, "age_s": 3600.0, "entries": 5, "stale": False},
-        "gps": {"error": "RuntimeError: boom"},  # a failing part is skipped, the rest still scrapes
-    }  # fmt: skip
+    health = HealthSnapshot(
+        uptime_s=5.0,
+        cameras={"lane1": CameraCounts(frames=10, processed=9, reads=4, fps=3.5)},
+        errors={"detect": 2},
+        stage_ms={"detect": Latency(30.0, 40.0, 9)},
+        alert_ms=None,
+    )
+    box = OutboxStats(
+        pending_hits=1, pending_reads=3, pending_bytes=100, oldest_pending_age_s=7.5, stored_bytes=400,
+        delivered_kept=2, evicted_reads=4, expired_reads=0, in_memory=0, disk_full=False, last_error=None,
+    )  # fmt: skip
+    hotlist = HotlistStatus(
+        version=12, list_name="national", issued_at=None, key_id=None, entries=5, local_entries=0, age_s=3600.0,
+        stale=False, last_sync_attempt=None, last_sync_success=None, last_refusal=None, last_refusal_at=None,
+        skipped_entries=0,
+    )  # fmt: skip
+    st = Status(
+        device_id="gantry-x",
+        pid=1,
+        written_at=datetime.now(timezone.utc),
+        health=health,
+        last_frame_age_s=0.5,
+        sources={"lane1": CameraSource(True, SourceStats(frames=9, dropped=1, connected=True, grabbed=10))},
+        events_emitted=3,
+        models={"detector": "det:abc", "reader": "rec@def"},
+        outbox=box,
+        mqtt={"connected": True, "published": 6},
+        hotlist=hotlist,
+        gps=PartError("RuntimeError: boom"),  # a failing part is skipped, the rest still scrapes
+    )
     registry = CollectorRegistry()
     registry.register(StatusCollector(lambda: st))
     got = _scrape(registry)
     assert got['anpr_frames_total{"camera": "lane1"}'] == 10
+    assert got['anpr_camera_fps{"camera": "lane1"}'] == 3.5
     assert got['anpr_frames_source_dropped_total{"camera": "lane1"}'] == 1
     assert got['anpr_camera_connected{"camera": "lane1"}'] == 1
     assert got['anpr_stage_errors_total{"stage": "detect"}'] == 2
     assert got['anpr_outbox_pending{"kind": "read"}'] == 3
     assert got["anpr_outbox_oldest_age_seconds{}"] == 7.5
+    assert got["anpr_outbox_evicted_reads_total{}"] == 4
+    assert got["anpr_mqtt_connected{}"] == 1 and got["anpr_mqtt_published_total{}"] == 6
     assert got["anpr_hotlist_version{}"] == 12 and got["anpr_hotlist_age_seconds{}"] == 3600
     assert got['anpr_model_info{"detector": "det:abc", "reader": "rec@def"}'] == 1
+    assert got["anpr_events{}"] == 3 and got["anpr_uptime_seconds{}"] == 5
     assert not any(k.startswith("anpr_gps") for k in got)
+    # The status file is the same Status: its JSON keeps the keys `anpr status` reads.
+    doc = json.loads(json.dumps(st.to_dict(state="running")))
+    assert doc["health"]["cameras"]["lane1"]["queue_dropped"] == 0 and doc["health"]["alert_ms"] == {}
+    assert doc["health"]["stage_ms"]["detect"] == {"p50": 30.0, "p95": 40.0, "n": 9.0}
+    assert doc["sources"]["lane1"] == {
+        "live": True, "connected": True, "grabbed": 10, "delivered": 9, "dropped": 1, "corrupt": 0, "reconnects": 0,
+    }  # fmt: skip
+    assert doc["outbox"]["pending_hits"] == 1 and doc["hotlist"]["list_name"] == "national"
+    assert doc["gps"] == {"error": "RuntimeError: boom"} and doc["state"] == "running" and doc["schema"] == 1
 
 
 def test_collector_survives_a_failing_provider() -> None:
-    def broken() -> dict[str, object]:
+    def broken() -> Status:
         raise RuntimeError("outbox locked")
 
     registry = CollectorRegistry()
@@ -136,7 +173,7 @@ def test_metered_health_feeds_histograms() -> None:
     got = _scrape(registry)
     assert got['anpr_stage_latency_seconds_bucket{"le": "0.05", "stage": "detect"}'] == 1
     assert got['anpr_stage_latency_seconds_count{"stage": "detect"}'] == 2
-    assert health.snapshot()["stage_ms"]["detect"]["n"] == 2  # the base counters still work
+    assert health.snapshot().stage_ms["detect"].n == 2  # the base counters still work
 
 
 _LOG = """
@@ -172,9 +209,9 @@ def test_log_lines_for_journald(tmp_path: Path, journal: bool) -> None:
 
 
 def test_reader_providers_are_checked() -> None:
+    from anpr.ocr import build_reader
     from anpr.ocr.config import ReaderConfig
     from anpr.ocr.errors import ModelError
-    from anpr.ocr.factory import build_reader
 
     cfg = ReaderConfig(model=str(ROOT / "models" / "plate-reader.onnx"), providers=("NoSuchExecutionProvider",))
     with pytest.raises(ModelError, match=r"reader\.providers"):

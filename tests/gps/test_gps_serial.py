@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers.gps import T0, gps_cfg, nmea_bytes, straight_track, wait_for
 
-from anpr.gps.base import build_position
+from anpr.gps import build_position
 from anpr.gps.clock import Clock
 from anpr.gps.serial_source import SerialPosition
 

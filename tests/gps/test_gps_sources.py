@@ -11,7 +11,7 @@ from helpers.gps import LAT0, LON0, T0, nmea_bytes, point_along, straight_track
 
 from anpr.app.config import ConfigError, from_dict
 from anpr.cli.main import main
-from anpr.gps.base import Position, build_position
+from anpr.gps import Position, build_position
 from anpr.gps.config import GpsConfig
 from anpr.gps.fixed import FixedPosition
 from anpr.gps.replay import ReplayPosition

@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from helpers.uplink import Mosquitto
 
-from anpr.hotlist import document
+from anpr.hotlist import build_hotlist, document
 from anpr.hotlist.config import HotlistConfig
-from anpr.hotlist.store import HotlistStore, open_hotlist
+from anpr.hotlist.store import HotlistStore
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,7 @@ def make_store(tmp_path: Path, key: Ed25519PrivateKey) -> Iterator[Callable[...,
     def make(**overrides: Any) -> HotlistStore:
         fields: dict[str, Any] = {"csv": None, "trusted_keys": (document.public_b64(key.public_key()),)}
         fields.update(overrides)
-        store = open_hotlist(HotlistConfig(**fields), tmp_path / "state")
+        store = build_hotlist(HotlistConfig(**fields), tmp_path / "state")
         opened.append(store)
         return store
 

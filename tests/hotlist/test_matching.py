@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from anpr.hotlist import document
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.entries import plate_format
-from anpr.hotlist.match import confusable_variants
+from anpr.hotlist.matching import confusable_variants
 from anpr.hotlist.store import HotlistStore
 from anpr.plates.chile import random_plate
 

@@ -1,0 +1,55 @@
+"""The `PassageTracker` protocol the pipeline runs per camera, and what one frame's update returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from anpr.types import Detection, Image, Observation, Passage
+
+
+@dataclass(frozen=True, slots=True)
+class TrackUpdate:
+    confident: tuple[Passage, ...]
+    """Passages whose consensus just became confident, or whose confident consensus just changed its text:
+    check the hotlist now."""
+    ended: tuple[Passage, ...]
+    """Passages that ended: unseen for more than max_gap_s of capture time, or open too long."""
+
+
+class PassageTracker(Protocol):
+    """Associates one camera's detections across frames into passages with a running consensus."""
+
+    def update(
+        self,
+        camera_id: str,
+        frame_seq: int,
+        captured_at: datetime,
+        image: Image,
+        observations: Sequence[Observation],
+    ) -> TrackUpdate: ...
+
+    def flush(self) -> list[Passage]:
+        """End every open passage (end of file, shutdown)."""
+        ...
+
+    def expire(self, now: datetime) -> list[Passage]:
+        """End the passages unseen for longer than max_gap_s at `now`: a live camera went quiet, so no
+        frame's `captured_at` will end them."""
+        ...
+
+    def open_passages(self, camera_id: str | None = None) -> list[Passage]:
+        """The passages still open (of `camera_id`, or of every camera), for drawing and inspection."""
+        ...
+
+    def wants_detection(self, camera_id: str) -> bool:
+        """False on frames where detection may be skipped: every open passage of the camera is confident,
+        and it was detected on fewer than N-1 frames ago (`TrackerConfig.detect_every_settled`)."""
+        ...
+
+    def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
+        """Indices of `detections` that belong to passages whose consensus is settled and need no read
+        this frame (the pipeline then skips the reader for them: it is the second largest cost)."""
+        ...
