@@ -172,8 +172,8 @@ def test_log_lines_for_journald(tmp_path: Path, journal: bool) -> None:
 
 
 def test_reader_providers_are_checked() -> None:
+    from anpr.core.onnx_model import ModelError
     from anpr.ocr.config import ReaderConfig
-    from anpr.ocr.errors import ModelError
     from anpr.ocr.factory import build_reader
 
     cfg = ReaderConfig(model=str(ROOT / "models" / "plate-reader.onnx"), providers=("NoSuchExecutionProvider",))
