@@ -22,7 +22,7 @@ import onnxruntime as ort
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from anpr.core.modelfile import write_sha256  # noqa: E402
+from anpr.core.onnx_model import write_sha256  # noqa: E402
 from anpr.train.onnx_dfl import dfl_softmax_last_axis  # noqa: E402
 
 

@@ -58,7 +58,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from anpr.core.modelfile import file_sha256  # noqa: E402
+from anpr.core.onnx_model import file_sha256  # noqa: E402
 from anpr.detect.postprocess import letterbox, to_blob  # noqa: E402
 from anpr.train.dataset import read_set, split_of  # noqa: E402
 

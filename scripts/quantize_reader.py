@@ -50,7 +50,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from anpr.core.modelfile import file_sha256  # noqa: E402
+from anpr.core.onnx_model import file_sha256  # noqa: E402
 from anpr.ocr import preprocess  # noqa: E402
 from anpr.ocr.config import ReaderConfig  # noqa: E402
 from anpr.ocr.ppocr import model_inputs  # noqa: E402

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from anpr.core.modelfile import write_sha256
+from anpr.core.onnx_model import write_sha256
 
 log = logging.getLogger(__name__)
 

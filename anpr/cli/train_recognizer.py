@@ -92,7 +92,7 @@ def _cmd_recognizer(args: argparse.Namespace) -> int:
 
 def ship(run: Path, models: Path, eval_sets: list[Path], threads: int, notes: tuple[str, ...]) -> int:
     """Copies run/plate-recognizer.onnx to models/ with its sha256 sidecar, measures it, writes the card."""
-    from anpr.core.modelfile import file_sha256
+    from anpr.core.onnx_model import file_sha256
     from anpr.train.recognizer_card import write_card
 
     src = run / "plate-recognizer.onnx"

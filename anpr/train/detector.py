@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anpr.core.modelfile import file_sha256, write_sha256
+from anpr.core.onnx_model import file_sha256, write_sha256
 
 log = logging.getLogger(__name__)
 
