@@ -139,9 +139,8 @@ def _cmd_quantize_reader(args: argparse.Namespace) -> int:
         res = quantize_reader(args.model, args.out, args.train_root, settings)
     except (BuildError, OSError) as err:
         return _fail(err)
-    print(f"wrote {res.path}: {res.bytes:,} bytes, sha256 {res.sha256}")
+    print(f"wrote {res.path} (+ .sha256): {res.bytes:,} bytes, sha256 {res.sha256}")
     print(f"max abs output diff int8 vs fp32 on the calibration crops: {res.max_abs_diff:.4f}")
-    print(f"(the reader loads it with a sidecar: sha256sum {res.path.name} > {res.path.name}.sha256)")
     if res.bytes >= MAX_BYTES:
         print(f"warning: the int8 model is not under {MAX_BYTES:,} bytes", file=sys.stderr)
         return 1
@@ -168,10 +167,9 @@ def _cmd_quantize_detector(args: argparse.Namespace) -> int:
         res = quantize_detector(args.model, args.out, args.train_root, sets, settings)
     except (BuildError, OSError, ValueError) as err:
         return _fail(err)
-    print(f"wrote {res.path}: {res.bytes:,} bytes, sha256 {res.sha256}")
+    print(f"wrote {res.path} (+ .sha256): {res.bytes:,} bytes, sha256 {res.sha256}")
     print(f"max abs diff int8 vs fp32 on 16 calibration images: boxes {res.box_diff_px:.2f} px, "
           f"scores {res.score_diff:.3f}")  # fmt: skip
-    print(f"(to run it, write its sidecar: sha256sum {res.path.name} > {res.path.name}.sha256)")
     if res.bytes >= MAX_BYTES:
         print(f"warning: the int8 model is not under {MAX_BYTES:,} bytes", file=sys.stderr)
         return 1

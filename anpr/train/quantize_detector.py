@@ -38,7 +38,7 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from anpr.core.onnx_model import file_sha256
+from anpr.core.onnx_model import write_sha256
 from anpr.detect.postprocess import letterbox, to_blob
 from anpr.train.dataset import read_set, split_of
 from anpr.train.quantize import BuildError, check_train_root, copy_metadata, cpu_session, load_onnx, op_counts
@@ -266,4 +266,4 @@ def quantize_detector(
     onnx.save(quantised, str(out))
     log.info("quantised graph: %d nodes, %s", len(quantised.graph.node), op_counts(quantised))
     box, score = output_diff(model_path, out, inputs[:16])
-    return QuantisedDetector(out, out.stat().st_size, file_sha256(out), box, score)
+    return QuantisedDetector(out, out.stat().st_size, write_sha256(out), box, score)

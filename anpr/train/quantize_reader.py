@@ -36,7 +36,7 @@ from onnx import version_converter
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from anpr.core.onnx_model import file_sha256
+from anpr.core.onnx_model import write_sha256
 from anpr.ocr import preprocess
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.ppocr import model_inputs
@@ -109,7 +109,9 @@ def calibration_inputs(
             with open(root / "labels.csv", newline="", encoding="utf-8") as f:
                 rows = [r for r in csv.DictReader(f) if r.get("x1") and r.get("quality", "ok") != "unreadable"]
         except OSError as err:
-            raise BuildError(f"{root}: cannot read labels.csv ({err}); name train sets that have one") from None
+            raise BuildError(
+                f"{root}: no labels.csv ({err}); check the train root (--train-root) and set names"
+            ) from None
         rng.shuffle(rows)
         taken = 0
         for row in rows:
@@ -250,4 +252,5 @@ def quantize_reader(model_path: Path, out: Path, train_root: Path, s: ReaderQuan
     onnx.save(quantised, str(out))
     q_ops = {k: v for k, v in op_counts(quantised).items() if k.startswith(("QLinear", "Quantize", "Dequantize"))}
     log.info("quantised graph: %d nodes, %s", len(quantised.graph.node), q_ops)
-    return Quantised(out, out.stat().st_size, file_sha256(out), max_diff(model_path, out, inputs))
+    digest = write_sha256(out)  # the reader loads a model only with its sidecar
+    return Quantised(out, out.stat().st_size, digest, max_diff(model_path, out, inputs))
