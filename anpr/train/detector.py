@@ -2,7 +2,7 @@
 
 ultralytics (AGPL-3.0) and torch are imported only inside these functions: this module is part of the
 `[train]` extra and never of the runtime import graph. It imports nothing else from `anpr`, so a GPU
-box can run it with only `PYTHONPATH` pointing at the checkout (see scripts/gpu_train_detector.py).
+box runs it from a checkout without installing anpr (`python -m anpr.train.gpu_detector`).
 
 The starting weights are fastanpr 0.1.13's `best.pt`, a YOLOv8n one-class plate detector (AGPL-3.0),
 taken from the pinned wheel on PyPI and checked by sha256.

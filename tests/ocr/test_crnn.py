@@ -1,6 +1,6 @@
 """The crnn reader backend's plumbing, on a committed random-weight CRNN (tests/data/crnn-random.onnx).
 
-That model reads nothing (scripts/make_recognizer_test_model.py writes it): these tests check loading,
+That model reads nothing (`anpr train recognizer-test-model` writes it): these tests check loading,
 shapes, row batching, the decoding path and the errors. The trained model is tested in test_crnn_model.py.
 """
 
