@@ -180,7 +180,7 @@ def _soak(args: argparse.Namespace) -> int:
 
 def _detector(args: argparse.Namespace) -> int:
     from anpr.bench.detector import bench_detector, format_text
-    from anpr.detect import ModelError
+    from anpr.core.onnx_model import ModelError
 
     try:
         rows = bench_detector(args.models, threads=args.threads, runs=args.runs)
