@@ -1,4 +1,5 @@
-"""`anpr bench pipeline|live|soak|detector|reader|hotlist|outbox|drills [--json]`: figures, printed, never asserted."""
+"""`anpr bench pipeline|live|soak|detector|reader|two-rows|hotlist|outbox|drills|control [--json]`: figures,
+printed, never asserted; and `anpr bench wheels`, the release check that the devices install from wheels."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("bench", help="speed figures: pipeline, live, soak, detector, reader, hotlist, outbox, drills")
+    p = sub.add_parser("bench", help="speed and accuracy figures of each part; the aarch64 wheel check")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
 
     q = bsub.add_parser("pipeline", help="the real pipeline on a sample video, with the OpenCV+tesseract floor")
@@ -37,6 +38,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--no-tesseract", action="store_true")
     q.set_defaults(func=_reader)
+
+    q = bsub.add_parser("two-rows", help="motorcycle plates read with and without reader.two_row_cuts (renders)")
+    q.add_argument("--n", type=int, default=300, help="motorcycle renders (cars: two thirds as many)")
+    q.add_argument("--seed", type=int, default=11)
+    q.add_argument("--cuts", nargs="+", default=["", "0.45"], help='comma-separated fractions per run; "" = off')
+    q.add_argument("--train-root", type=Path, default=Path("../shared/plates/train"), help="for chile_gate_overlay")
+    q.add_argument("--threads", type=int, default=2)
+    q.set_defaults(func=_two_rows)
 
     q = bsub.add_parser("live", help="capture-to-alert latency on a sample clip served by a real RTSP server")
     q.add_argument("--video", type=Path, default=Path("sample_videos/gantry_day.mp4"), help="clip with a truth sidecar")
@@ -69,6 +78,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--runs", type=int, default=3)
     q.add_argument("--events", type=int, default=200, help="events per drill run")
     q.set_defaults(func=_drills)
+
+    q = bsub.add_parser("control", help="control room: events/s stored, alone and through mosquitto + receiver")
+    q.add_argument("--events", type=int, default=20000)
+    q.add_argument("--cars", type=int, default=200)
+    q.add_argument("--publishers", type=int, default=4, help="MQTT publisher processes")
+    q.add_argument("--batch", type=int, default=200, help="events per transaction in the store-only run")
+    q.add_argument("--database-url", default=None, help="default: a SQLite file in a temp folder")
+    q.set_defaults(func=_control)
+
+    q = bsub.add_parser("wheels", help="release check: every runtime requirement has an aarch64 wheel (downloads)")
+    q.add_argument("--python", action="append", help="CPython version(s) to check (default: 3.11 and 3.10)")
+    q.add_argument("--keep", type=Path, help="download into this folder and keep the wheels (default: a temp folder)")
+    q.add_argument("--pyproject", type=Path, help="read the requirements here (default: the installed anpr's)")
+    q.add_argument(
+        "--strict",
+        dest="allow_pure_sdist",
+        action="store_false",
+        help="count only wheels from the index (default: an sdist that builds a py3-none-any wheel also counts)",
+    )
+    q.set_defaults(func=_wheels)
 
     for parser in bsub.choices.values():
         parser.add_argument("--json", action="store_true", help="one JSON object with stable keys")
@@ -151,7 +180,7 @@ def _soak(args: argparse.Namespace) -> int:
 
 def _detector(args: argparse.Namespace) -> int:
     from anpr.bench.detector import bench_detector, format_text
-    from anpr.detect import ModelError
+    from anpr.core.onnx_model import ModelError
 
     try:
         rows = bench_detector(args.models, threads=args.threads, runs=args.runs)
@@ -219,3 +248,42 @@ def _drills(args: argparse.Namespace) -> int:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
     return _emit(args, res, format_text(res))
+
+
+def _two_rows(args: argparse.Namespace) -> int:
+    from anpr.bench.two_rows import bench_two_rows, format_text
+
+    try:
+        res = bench_two_rows(args.cuts, n=args.n, seed=args.seed, train_root=args.train_root, threads=args.threads)
+    except Exception as err:  # a bad --cuts value, ModelError: each names what to fix
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, format_text(res))
+
+
+def _control(args: argparse.Namespace) -> int:
+    from anpr.bench.broker import BenchError
+    from anpr.bench.control import bench_control
+
+    try:
+        res = bench_control(args.events, args.cars, args.publishers, args.batch, args.database_url)
+    except (BenchError, OSError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, res, "\n".join(f"{k:30} {v}" for k, v in res.items()))
+
+
+def _wheels(args: argparse.Namespace) -> int:
+    try:
+        from anpr.bench.wheels import DEFAULT_PYTHONS, check_wheels
+    except ImportError as err:
+        print(f"anpr bench: {err}; install the [dev] extra (packaging)", file=sys.stderr)
+        return 2
+    pythons = args.python or list(DEFAULT_PYTHONS)
+    out = sys.stderr if args.json else sys.stdout  # --json: the one object alone on stdout
+    missing = check_wheels(pythons, args.keep, args.allow_pure_sdist, args.pyproject, out)
+    text = ("no aarch64 wheel for:\n  " + "\n  ".join(missing)) if missing else (
+        f"every runtime requirement has an aarch64 wheel for CPython {', '.join(pythons)}"
+    )  # fmt: skip
+    _emit(args, {"pythons": pythons, "missing": missing}, text)
+    return 1 if missing else 0

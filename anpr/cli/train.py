@@ -1,4 +1,8 @@
-"""`anpr train dataset` and `anpr train detector`: build the plate detector (the [train] extra)."""
+"""`anpr train dataset|detector|export|ship`: build the plate detector (the [train] extra).
+
+The recognizer's commands are in anpr/cli/train_recognizer.py, the model files' build steps (extract,
+quantise, optimise, test data) in anpr/cli/train_models.py.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from anpr.core.modelfile import write_sha256
+from anpr.core.onnx_model import write_sha256
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +68,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sh.add_argument("--note", action="append", default=[], help="a line for the card (repeatable)")
     sh.set_defaults(func=_cmd_ship)
 
+    from anpr.cli.train_models import register_models
     from anpr.cli.train_recognizer import register_recognizer
 
     register_recognizer(tsub)
+    register_models(tsub)
 
 
 def _dataset_args(p: argparse.ArgumentParser) -> None:
@@ -222,10 +228,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_ship(args: argparse.Namespace) -> int:
-    """Ship exports made elsewhere (e.g. by scripts/gpu_train_detector.py on a GPU box)."""
+    """Ship exports made elsewhere (e.g. by `python -m anpr.train.gpu_detector` on a GPU box)."""
     from anpr.train import detector as d
 
-    training: dict[str, Any] = {"where": "scripts/gpu_train_detector.py"}
+    training: dict[str, Any] = {"where": "python -m anpr.train.gpu_detector"}
     if args.results and args.results.is_file():
         rows = args.results.read_text().strip().splitlines()
         training["epochs_run"] = len(rows) - 1

@@ -33,7 +33,7 @@ def register_recognizer(tsub: argparse._SubParsersAction[argparse.ArgumentParser
     t = tsub.add_parser(
         "recognizer",
         help="train the CRNN (anpr/train/recognizer.py) and/or ship a run to models/ with its card",
-        description="Options after `--` go to the trainer (see `python scripts/gpu_train_recognizer.py -h`), "
+        description="Options after `--` go to the trainer (see `python -m anpr.train.recognizer -h`), "
         "e.g. anpr train recognizer --data build/rec_data --out build/rec_run -- --minutes 2 --device cpu",
     )
     t.add_argument("--data", type=Path, default=Path("build/rec_data"), help="folder from recognizer-data")
@@ -47,6 +47,15 @@ def register_recognizer(tsub: argparse._SubParsersAction[argparse.ArgumentParser
     t.add_argument("--note", action="append", default=[], help="a line for the card (repeatable)")
     t.add_argument("train_args", nargs=argparse.REMAINDER, help="trainer options after --")
     t.set_defaults(func=_cmd_recognizer)
+
+    r = tsub.add_parser(
+        "recognizer-test-model",
+        help="write tests/data/crnn-random.onnx: the CRNN with tiny widths and random weights (needs torch)",
+        description="It reads nothing; the reader tests use it for the plumbing (load, shapes, batching, decoding "
+        "path, errors). Seeded, so a rerun with the same torch gives the same weights.",
+    )
+    r.add_argument("--out", type=Path, default=Path("tests/data/crnn-random.onnx"))
+    r.set_defaults(func=_cmd_test_model)
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -63,6 +72,22 @@ def _cmd_data(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(m["counts"], indent=1))
     print(f"{args.out}: {m['strips']} strips ({m['real_strips']} real), {m['bytes'] / 1e6:.1f} MB")
+    return 0
+
+
+def _cmd_test_model(args: argparse.Namespace) -> int:
+    try:
+        import torch
+
+        from anpr.train import recognizer as rec
+    except ImportError as err:
+        print(f"error: {err}; install the [train] extra (torch, onnx)", file=sys.stderr)
+        return 2
+    torch.manual_seed(0)
+    net = rec.CRNN(32, (8, 16, 24, 32, 48), 24).eval()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    digest = rec.export_onnx(net, args.out, 32, 128)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes, sha256 {digest})")
     return 0
 
 
@@ -92,7 +117,7 @@ def _cmd_recognizer(args: argparse.Namespace) -> int:
 
 def ship(run: Path, models: Path, eval_sets: list[Path], threads: int, notes: tuple[str, ...]) -> int:
     """Copies run/plate-recognizer.onnx to models/ with its sha256 sidecar, measures it, writes the card."""
-    from anpr.core.modelfile import file_sha256
+    from anpr.core.onnx_model import file_sha256
     from anpr.train.recognizer_card import write_card
 
     src = run / "plate-recognizer.onnx"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from anpr.core.onnx_model import ModelError
 from anpr.detect.base import Detector
-from anpr.detect.errors import ModelError
 
 if TYPE_CHECKING:
     from anpr.detect.config import DetectorConfig

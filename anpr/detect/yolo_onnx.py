@@ -11,76 +11,25 @@ from pathlib import Path
 
 import numpy as np
 
-from anpr.core.modelfile import file_sha256
+from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model
 from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi
-from anpr.detect.errors import ModelError
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
 from anpr.types import Detection, Image
 
 log = logging.getLogger(__name__)
 
-REBUILD_HINT = "restore it from the release (git checkout models/) or rebuild it with `anpr train detector`"
-
-
-def expected_sha256(model: Path, configured: str = "") -> str:
-    """The hash the model must have: the configured one, else the first word of `<model>.sha256`."""
-    if configured:
-        return configured
-    sidecar = model.with_name(model.name + ".sha256")
-    try:
-        text = sidecar.read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ModelError(
-            f"{sidecar}: cannot read the model's recorded sha256 ({err}); write it with "
-            f"`sha256sum {model.name} > {sidecar.name}` next to the model, or set detector.sha256"
-        ) from None
-    if not text or len(text[0]) != 64:
-        raise ModelError(f"{sidecar}: does not start with a 64-hex-digit sha256; {REBUILD_HINT}")
-    return text[0].lower()
-
-
-def verify_model(model: Path, configured_sha256: str = "") -> str:
-    """Check the file exists and matches its recorded hash; returns the hash."""
-    if not model.is_file():
-        raise ModelError(f"{model}: model file not found; {REBUILD_HINT}, or set detector.model")
-    want = expected_sha256(model, configured_sha256)
-    got = file_sha256(model)
-    if got != want:
-        raise ModelError(
-            f"{model}: sha256 {got[:16]}… does not match the recorded {want[:16]}… (corrupt or replaced file); "
-            f"{REBUILD_HINT}"
-        )
-    return got
+REBUILD = "restore it from the release (git checkout models/) or rebuild it with `anpr train detector`"
 
 
 class OnnxDetector:
     """YOLOv8/11 single-class detector. Input name and size are read from the model itself."""
 
     def __init__(self, cfg: DetectorConfig) -> None:
-        import onnxruntime as ort
-
         path = Path(cfg.model)
-        digest = verify_model(path, cfg.sha256)
-        opts = ort.SessionOptions()
-        opts.enable_mem_pattern = False  # measured: peak RSS 368 -> 343 MB on the gantry bench, same speed
-        opts.intra_op_num_threads = cfg.threads
-        opts.inter_op_num_threads = 1
-        # Busy-waiting threads would burn the cores that capture and OCR share with us.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if cfg.allow_spinning else "0")
-        available = set(ort.get_available_providers())
-        providers = [p for p in cfg.providers if p in available]
-        missing = [p for p in cfg.providers if p not in available]
-        if missing:
-            log.warning("onnxruntime providers not available here, skipped: %s", ", ".join(missing))
-        if not providers:
-            raise ModelError(
-                f"none of detector.providers {list(cfg.providers)} is available (have {sorted(available)})"
-            )
-        try:
-            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=providers)
-        except Exception as err:  # onnxruntime raises its own untyped errors for a bad graph
-            raise ModelError(f"{path}: onnxruntime cannot load the model ({err}); {REBUILD_HINT}") from None
+        src = ModelSource(path, cfg.sha256, REBUILD, "detector.model", "detector.sha256")
+        settings = SessionSettings(cfg.threads, cfg.providers, "detector.providers", cfg.allow_spinning)
+        self._session, digest = load_model(src, settings)
         inp = self._session.get_inputs()[0]
         shape = inp.shape
         if len(shape) != 4 or not all(isinstance(d, int) for d in shape[2:]):
@@ -93,7 +42,12 @@ class OnnxDetector:
         self._cfg = cfg
         self.version = f"{path.stem}:{digest[:12]}"
         log.info(
-            "detector %s loaded: input %s %dx%d, %s", self.version, inp.name, self.input_w, self.input_h, providers
+            "detector %s loaded: input %s %dx%d, %s",
+            self.version,
+            inp.name,
+            self.input_w,
+            self.input_h,
+            self._session.get_providers(),
         )
 
     def detect(self, image: Image) -> list[Detection]:

@@ -31,7 +31,7 @@ class ReaderConfig(Section):
         pattern=r"^([0-9a-f]{64})?$",
         description="expected sha256 of the model file; empty: read it from `<model>.sha256`; null skips the check",
     )
-    # Measured on degraded renders (scripts/bench_two_rows.py): motorcycles 218/300 exact without, 287/300
+    # Measured on degraded renders (`anpr bench two-rows`): motorcycles 218/300 exact without, 287/300
     # with 0.45 (the renderer's rows meet at 0.43 of the plate); cars and train/chile_gate_overlay unchanged.
     two_row_cuts: tuple[float, ...] = Field(
         default=(0.45,),

@@ -16,16 +16,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from anpr.core.modelfile import file_sha256
+from anpr.core.onnx_model import ModelError, ModelSource, load_model
 from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
-from anpr.ocr.errors import ModelError
-from anpr.ocr.ppocr import REBUILD as PPOCR_REBUILD
-from anpr.ocr.ppocr import PpocrReader, load_session, sidecar_sha256, slot_formats
+from anpr.ocr.ppocr import PpocrReader, session_settings, slot_formats
 from anpr.ocr.strips import PAD, pad_strip, strips, to_input
 from anpr.types import Image
 
-REBUILD = "anpr train recognizer (see models/plate-recognizer.md)"
+REBUILD = "rebuild it with `anpr train recognizer` (see models/plate-recognizer.md)"
 
 
 class CrnnReader(PpocrReader):
@@ -34,19 +32,8 @@ class CrnnReader(PpocrReader):
     def __init__(self, cfg: ReaderConfig, model_path: Path | None = None) -> None:
         self.cfg = cfg
         path = Path(model_path or cfg.crnn_model)
-        if not path.is_file():
-            raise ModelError(f"reader model {path} not found; rebuild it with: {REBUILD}")
-        expected = sidecar_sha256(path) if cfg.crnn_sha256 == "" else cfg.crnn_sha256
-        digest = file_sha256(path)
-        if expected is not None and digest != expected:
-            raise ModelError(
-                f"reader model {path} has sha256 {digest}, expected {expected}: the file is corrupt or another "
-                f"model; rebuild it with: {REBUILD}, or set reader.crnn_sha256 for your own model"
-            )
-        try:
-            self.session = load_session(path, None, cfg.threads, cfg.providers)
-        except ModelError as exc:
-            raise ModelError(str(exc).replace(PPOCR_REBUILD, REBUILD)) from exc  # name our rebuild, not PP-OCR's
+        src = ModelSource(path, cfg.crnn_sha256, REBUILD, "reader.crnn_model", "reader.crnn_sha256")
+        self.session, digest = load_model(src, session_settings(cfg))
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         shape = inp.shape
@@ -84,14 +71,7 @@ class CrnnReader(PpocrReader):
             ys = list(self.session.run(None, {self.input_name: x})[0])
         else:
             ys = [self.session.run(None, {self.input_name: x[i : i + 1]})[0][0] for i in range(len(x))]
-        outs: list[npt.NDArray[np.float32]] = []
-        for y in ys:
-            if outs:  # a blank frame between rows, so a repeated char across rows is not merged
-                sep = np.zeros((1, y.shape[1]), np.float32)
-                sep[0, self.charmap.blank] = 1.0
-                outs.append(sep)
-            outs.append(np.asarray(y, dtype=np.float32))
-        return np.concatenate(outs, axis=0)
+        return ctc.join_rows(ys, self.charmap.blank)
 
 
-__all__ = ["PAD", "CrnnReader", "pad_strip", "sidecar_sha256", "strips", "to_input"]
+__all__ = ["PAD", "CrnnReader", "pad_strip", "strips", "to_input"]

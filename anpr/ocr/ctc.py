@@ -76,6 +76,20 @@ def reduce_probs(probs: FloatArray, charmap: CharMap) -> tuple[FloatArray, Float
     return chars, none
 
 
+def join_rows(rows: Sequence[npt.ArrayLike], blank: int) -> FloatArray:
+    """T×C probabilities of a plate's text rows (top first) as one sequence, with one blank frame between
+    rows so that a character ending one row and starting the next is not merged by the CTC collapse."""
+    out: list[FloatArray] = []
+    for row in rows:
+        y = np.asarray(row, dtype=np.float32)
+        if out:
+            sep = np.zeros((1, y.shape[1]), np.float32)
+            sep[0, blank] = 1.0
+            out.append(sep)
+        out.append(y)
+    return np.concatenate(out, axis=0)
+
+
 def greedy_text(probs: FloatArray, charmap: CharMap) -> str:
     """The unconstrained best-path string over the model's whole dictionary (for `raw_text`)."""
     best = probs.argmax(axis=1)

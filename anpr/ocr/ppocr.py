@@ -12,78 +12,24 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from anpr.core.modelfile import file_sha256
+from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model
 from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
-from anpr.ocr.errors import ModelError
 from anpr.plates import chile
 from anpr.types import Candidate, Detection, Image, PlateRead
 
 log = logging.getLogger(__name__)
 
 REBUILD = (
-    "python scripts/extract_ppocr.py (re-extracts the fp32 model from the pinned rapidocr-onnxruntime wheel), "
-    "then python scripts/quantize_reader.py (builds the int8 one from it)"
+    "restore it from the release (git checkout models/), or rebuild it with `anpr train extract-ppocr` (the fp32 "
+    "plate-reader.onnx, from the pinned rapidocr-onnxruntime wheel) then `anpr train quantize-reader` (the int8 "
+    "plate-reader-int8.onnx, from the fp32 one)"
 )
 
 
-def sidecar_sha256(path: Path) -> str:
-    """The hash in `<model>.sha256` (sha256sum format); ModelError when missing or malformed."""
-    side = path.with_name(path.name + ".sha256")
-    try:
-        digest = side.read_text(encoding="utf-8").split()[0]
-    except (OSError, IndexError) as exc:
-        raise ModelError(
-            f"reader model {path} has no sha256 sidecar {side}; write one (sha256sum) or set the model's sha256 "
-            "in [reader]"
-        ) from exc
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise ModelError(f"sha256 sidecar {side} does not hold a sha256 hex digest")
-    return digest
-
-
-def pick_providers(wanted: tuple[str, ...] | list[str]) -> list[str]:
-    """The configured execution providers this onnxruntime build has, in order; ModelError if none."""
-    available = set(ort.get_available_providers())
-    missing = [p for p in wanted if p not in available]
-    if missing:
-        log.warning("onnxruntime providers not available here, skipped: %s", ", ".join(missing))
-    chosen = [p for p in wanted if p in available]
-    if not chosen:
-        raise ModelError(f"none of reader.providers {list(wanted)} is available (have {sorted(available)})")
-    return chosen
-
-
-def load_session(
-    path: Path,
-    expected_sha256: str | None,
-    threads: int,
-    providers: tuple[str, ...] | list[str] = ("CPUExecutionProvider",),
-) -> ort.InferenceSession:
-    """An onnxruntime session on `path`, after checking it exists and has the expected hash."""
-    if not path.is_file():
-        raise ModelError(f"reader model {path} not found; rebuild it with: {REBUILD}")
-    if expected_sha256 == "":
-        expected_sha256 = sidecar_sha256(path)
-    if expected_sha256 is not None:
-        got = file_sha256(path)
-        if got != expected_sha256:
-            raise ModelError(
-                f"reader model {path} has sha256 {got}, expected {expected_sha256}: the file is corrupt or "
-                f"another model; rebuild it with: {REBUILD}, or set reader.sha256 for your own model"
-            )
-    opts = ort.SessionOptions()
-    opts.enable_mem_pattern = False  # measured: peak RSS 368 -> 343 MB on the gantry bench, same speed
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    # spinning threads burn the cores the detector and capture need while waiting for work
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    chosen = pick_providers(providers)  # outside the try: its own message says what to change
-    try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
-    except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable graphs
-        raise ModelError(f"reader model {path} cannot be loaded ({exc}); rebuild it with: {REBUILD}") from exc
+def session_settings(cfg: ReaderConfig) -> SessionSettings:
+    """The reader's onnxruntime settings (both backends)."""
+    return SessionSettings(cfg.threads, cfg.providers, "reader.providers")
 
 
 def model_characters(session: ort.InferenceSession, path: Path) -> list[str]:
@@ -130,14 +76,14 @@ class PpocrReader:
     def __init__(self, cfg: ReaderConfig, model_path: Path | None = None) -> None:
         self.cfg = cfg
         path = Path(model_path or cfg.model)
-        self.session = load_session(path, cfg.sha256, cfg.threads, cfg.providers)
+        src = ModelSource(path, cfg.sha256, REBUILD, "reader.model", "reader.sha256")
+        self.session, digest = load_model(src, session_settings(cfg))
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         if len(inp.shape) != 4 or inp.shape[1] != 3:
             raise ModelError(f"reader model {path} takes input {inp.shape}, expected N×3×H×W")
         self.charmap = ctc.CharMap.from_characters(model_characters(self.session, path))
         self.formats, self.by_name = slot_formats(cfg.decreed_formats, cfg.special_formats)
-        digest = cfg.sha256 or file_sha256(path)  # "" (sidecar) was checked by load_session
         self.version = f"{path.stem}@{digest[:12]}"
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -154,15 +100,8 @@ class PpocrReader:
     def probabilities(self, plate: Image, cut: float | None = None) -> npt.NDArray[np.float32]:
         """T×C softmax for a plate crop; rows of a two-row plate are read top first and joined."""
         parts = model_inputs(plate, self.cfg, cut)
-        outs: list[npt.NDArray[np.float32]] = []
-        for x in parts:
-            y = self.session.run(None, {self.input_name: x[None]})[0][0]
-            if outs:  # a blank frame between rows, so a repeated char across rows is not merged
-                sep = np.zeros((1, y.shape[1]), np.float32)
-                sep[0, self.charmap.blank] = 1.0
-                outs.append(sep)
-            outs.append(np.asarray(y, dtype=np.float32))
-        return np.concatenate(outs, axis=0)
+        rows = [self.session.run(None, {self.input_name: x[None]})[0][0] for x in parts]
+        return ctc.join_rows(rows, self.charmap.blank)
 
     def read(self, image: Image, detection: Detection) -> PlateRead | None:
         plate = preprocess.crop(image, detection, (self.cfg.margin_x, self.cfg.margin_y))

@@ -75,7 +75,7 @@ Data (`anpr train dataset`; images per set and split; never `eval/`):
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-## Speed (ms per 1080p frame, onnxruntime, 2 threads; `scripts/bench_detector.py`)
+## Speed (ms per 1080p frame, onnxruntime, 2 threads; `anpr bench detector`)
 
 | input | ms |
 |---|---|

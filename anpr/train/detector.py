@@ -1,8 +1,9 @@
 """Fine-tune the plate detector with ultralytics and export it to ONNX.
 
 ultralytics (AGPL-3.0) and torch are imported only inside these functions: this module is part of the
-`[train]` extra and never of the runtime import graph. It imports nothing else from `anpr`, so a GPU
-box can run it with only `PYTHONPATH` pointing at the checkout (see scripts/gpu_train_detector.py).
+`[train]` extra and never of the runtime import graph. Of `anpr` it imports only the hash helpers
+(`anpr.core.onnx_model`, stdlib at import), so a GPU box runs it from a checkout without installing anpr
+or its dependencies (`python -m anpr.train.gpu_detector`; tests/train/test_model_tools.py checks that).
 
 The starting weights are fastanpr 0.1.13's `best.pt`, a YOLOv8n one-class plate detector (AGPL-3.0),
 taken from the pinned wheel on PyPI and checked by sha256.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anpr.core.modelfile import file_sha256, write_sha256
+from anpr.core.onnx_model import file_sha256, write_sha256
 
 log = logging.getLogger(__name__)
 

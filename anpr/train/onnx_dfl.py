@@ -10,6 +10,7 @@ max abs difference 0.0) in less time. Needs the `onnx` package (the `[train]` ex
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -50,3 +51,44 @@ def dfl_softmax_last_axis(model: Any) -> bool:
         g.value_info.remove(vi)
     log.info("DFL softmax moved to the last axis")
     return True
+
+
+def optimize_file(model: Path, out: Path, tolerance: float = 1e-4) -> tuple[str, float]:
+    """Apply the rewrite to an exported file and write `out` (+ its .sha256) only if the outputs on three
+    random inputs stay within `tolerance`; (sha256, max abs difference). ValueError when nothing is written."""
+    import tempfile
+
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    from anpr.core.onnx_model import write_sha256
+
+    try:
+        graph = onnx.load(str(model))
+    except Exception as err:  # protobuf's DecodeError and friends
+        raise ValueError(f"{model}: not an ONNX model ({err})") from None
+    if not dfl_softmax_last_axis(graph):
+        raise ValueError(f"{model}: no DFL of the known shape (already rewritten?); nothing written")
+    onnx.checker.check_model(graph)
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = Path(tmp) / "candidate.onnx"
+        onnx.save(graph, str(candidate))
+        before = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        after = ort.InferenceSession(str(candidate), providers=["CPUExecutionProvider"])
+        inp = before.get_inputs()[0]
+        shape = [d if isinstance(d, int) else 1 for d in inp.shape]  # a dynamic batch: one image
+        rng = np.random.default_rng(0)
+        worst = 0.0
+        for _ in range(3):
+            x = rng.random(shape, dtype=np.float32)
+            a, b = before.run(None, {inp.name: x})[0], after.run(None, {inp.name: x})[0]
+            worst = max(worst, float(np.abs(np.asarray(a) - np.asarray(b)).max()))
+        if worst > tolerance:
+            raise ValueError(f"{model}: outputs differ by {worst:g} after the rewrite; nothing written")
+        del before, after
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = out.with_name(out.name + ".tmp")
+        tmp_out.write_bytes(candidate.read_bytes())
+        tmp_out.replace(out)
+    return write_sha256(out), worst

@@ -1,7 +1,12 @@
 """Train the plate recognizer: a small CRNN with a CTC head on grey text-row strips, exported to ONNX.
 
-Self-contained on purpose (torch, numpy, cv2 and, for the export, onnx; no other anpr module), so
-`scripts/gpu_train_recognizer.py` can load this file alone on a GPU box without the anpr dependencies.
+Self-contained on purpose (torch, numpy, cv2 and, for the export, onnx; no other anpr module), so a GPU
+box runs it from a checkout without installing anpr or its dependencies (the packages `anpr` and
+`anpr.train` import nothing at import time):
+
+    python3 -m anpr.train.recognizer build/rec_data OUT --minutes 4 --device cuda
+
+then ships OUT on the dev box with `anpr train recognizer --out OUT --skip-train --ship`.
 Data: a folder from `anpr train recognizer-data` (sheets/*.webp of stacked H×W strips + labels.csv).
 The data sits on the device as one uint8 tensor and is augmented there, batch by batch, so a GPU is
 never starved by a data loader. The schedule is one-cycle over wall-clock time (`--minutes`).
@@ -15,6 +20,7 @@ import hashlib
 import json
 import math
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,7 +358,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="train the plate recognizer CRNN and export it to ONNX")
+    p = argparse.ArgumentParser(
+        prog="python -m anpr.train.recognizer", description="train the plate recognizer CRNN and export it to ONNX"
+    )
     p.add_argument(
         "paths",
         type=Path,
@@ -369,3 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     del args.paths
     train(args)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -148,7 +148,7 @@ def write_card(
         "## Rebuild",
         "```",
         "anpr train recognizer-data --out build/rec_data --n " + str(data.get("synth_crops", 20000)),
-        "python3 scripts/gpu_train_recognizer.py build/rec_data build/rec_run --minutes 4 --device cuda",
+        "python3 -m anpr.train.recognizer build/rec_data build/rec_run --minutes 4 --device cuda  # GPU box",
         "anpr train recognizer --out build/rec_run --skip-train --ship",
         "anpr train recognizer --out build/rec_run --skip-train --compare  # CRNN vs PP-OCR, nothing shipped",
         "```",

@@ -209,9 +209,9 @@ def test_log_lines_for_journald(tmp_path: Path, journal: bool) -> None:
 
 
 def test_reader_providers_are_checked() -> None:
+    from anpr.core.onnx_model import ModelError
     from anpr.ocr import build_reader
     from anpr.ocr.config import ReaderConfig
-    from anpr.ocr.errors import ModelError
 
     cfg = ReaderConfig(model=str(ROOT / "models" / "plate-reader.onnx"), providers=("NoSuchExecutionProvider",))
     with pytest.raises(ModelError, match=r"reader\.providers"):

@@ -80,6 +80,9 @@ def test_missing_sidecar_says_how_to_write_it(model_copy: Path) -> None:
         build_detector(DetectorConfig(model=str(model_copy)))
 
 
-def test_unavailable_provider_is_refused(model_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"none of detector\.providers"):
-        build_detector(DetectorConfig(model=str(model_path), providers=("NoSuchExecutionProvider",)))
+def test_unknown_and_unavailable_providers_are_refused(model_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"detector\.providers: unknown onnxruntime execution provider 'Cuda'"):
+        build_detector(DetectorConfig(model=str(model_path), providers=("Cuda", "CPUExecutionProvider")))
+    # a real provider this onnxruntime build lacks (the test machine's is the CPU build)
+    with pytest.raises(ModelError, match=r"none of detector\.providers \['TensorrtExecutionProvider'\]"):
+        build_detector(DetectorConfig(model=str(model_path), providers=("TensorrtExecutionProvider",)))

@@ -1,6 +1,6 @@
 """`anpr eval` end to end on the committed tiny folder, with the real shipped detector.
 
-tests/data/eval_tiny is built so the detection figures are known by hand (scripts/make_detector_test_data.py):
+tests/data/eval_tiny is built so the detection figures are known by hand (`anpr train detector-test-data`):
 a.jpg one labelled plate (TP); b.jpg two plates, one labelled (TP + FP); c.jpg a labelled box where no
 plate is (FN); d.jpg an unboxed crop (reader only). So: gt 3, tp 2, fp 1, fn 1.
 """

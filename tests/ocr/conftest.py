@@ -16,5 +16,5 @@ MODEL = ROOT / "models" / "plate-reader-int8.onnx"  # the default reader model
 @pytest.fixture(scope="session")
 def reader() -> PpocrReader:
     if not MODEL.is_file():
-        pytest.fail(f"{MODEL} missing: run python scripts/extract_ppocr.py")
+        pytest.fail(f"{MODEL} missing: run `anpr train extract-ppocr`")
     return PpocrReader(ReaderConfig(model=str(MODEL), threads=2))

@@ -1,6 +1,6 @@
 """The crnn reader backend's plumbing, on a committed random-weight CRNN (tests/data/crnn-random.onnx).
 
-That model reads nothing (scripts/make_recognizer_test_model.py writes it): these tests check loading,
+That model reads nothing (`anpr train recognizer-test-model` writes it): these tests check loading,
 shapes, row batching, the decoding path and the errors. The trained model is tested in test_crnn_model.py.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from anpr.core.onnx_model import ModelError
 from anpr.ocr import crnn
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.crnn import CrnnReader
-from anpr.ocr.errors import ModelError
 from anpr.ocr.factory import build_reader
 from anpr.plates import chile
 from anpr.synth.plate import render_plate
@@ -128,7 +128,7 @@ def test_missing_file_wrong_hash_and_missing_sidecar_are_model_errors(tmp_path: 
 def test_corrupt_file_and_wrong_model_kind_are_model_errors(tmp_path: Path) -> None:
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not an onnx graph" * 10)
-    with pytest.raises(ModelError, match="cannot be loaded"):
+    with pytest.raises(ModelError, match="onnxruntime cannot load the model"):
         CrnnReader(cfg(junk, crnn_sha256=None))
     with pytest.raises(ModelError, match=r"N×1×H×W"):
         CrnnReader(cfg(ROOT / "models" / "plate-reader.onnx", crnn_sha256=None))

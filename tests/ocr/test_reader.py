@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr.core.onnx_model import ModelError
 from anpr.ocr.config import ReaderConfig
-from anpr.ocr.errors import ModelError
 from anpr.ocr.factory import build_reader
 from anpr.ocr.ppocr import PpocrReader
 from anpr.synth.plate import render_plate
@@ -67,7 +67,9 @@ def test_text_that_is_no_plate_gives_none(reader: PpocrReader) -> None:
 
 def test_missing_model_stops_startup_with_a_clear_message(tmp_path: Path) -> None:
     missing = tmp_path / "nope.onnx"
-    with pytest.raises(ModelError, match=r"nope\.onnx not found.*extract_ppocr\.py"):
+    with pytest.raises(
+        ModelError, match=r"nope\.onnx: model file not found.*anpr train extract-ppocr.*anpr train quantize-reader"
+    ):
         build_reader(ReaderConfig(model=str(missing)))
 
 
@@ -78,7 +80,7 @@ def test_corrupt_model_is_refused_by_its_hash(tmp_path: Path) -> None:
     with open(bad, "r+b") as f:
         f.seek(5000)
         f.write(b"\x00" * 16)
-    with pytest.raises(ModelError, match=r"has sha256 [0-9a-f]{64}, expected"):
+    with pytest.raises(ModelError, match=r"sha256 [0-9a-f]{64} does not match the recorded [0-9a-f]{64}.*anpr train"):
         build_reader(ReaderConfig(model=str(bad)))
     (tmp_path / "plate-reader.onnx.sha256").unlink()  # and no hash to check against: said, not skipped
     with pytest.raises(ModelError, match="no sha256 sidecar"):
@@ -86,7 +88,7 @@ def test_corrupt_model_is_refused_by_its_hash(tmp_path: Path) -> None:
     # without the hash check the damage surfaces as an unloadable or still-valid model, never a traceback
     truncated = tmp_path / "cut.onnx"
     truncated.write_bytes(MODEL.read_bytes()[:1000])
-    with pytest.raises(ModelError, match="cannot be loaded"):
+    with pytest.raises(ModelError, match="onnxruntime cannot load the model"):
         build_reader(ReaderConfig(model=str(truncated), sha256=None))
 
 

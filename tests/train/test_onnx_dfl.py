@@ -63,3 +63,26 @@ def test_the_shipped_detector_is_already_rewritten() -> None:
     shipped = onnx.load(str(ROOT / "models" / "plate-detector.onnx"))
     assert not dfl_softmax_last_axis(shipped)
     assert any(n.name == PREFIX + "MatMul" for n in shipped.graph.node)
+
+
+def test_optimize_detector_command_checks_then_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from anpr.cli.main import main
+    from anpr.core.onnx_model import file_sha256
+
+    exported = tmp_path / "old-export.onnx"
+    onnx.save(_yolo_dfl_head(), str(exported))
+    out = tmp_path / "rewritten.onnx"
+    assert main(["train", "optimize-detector", str(exported), "--out", str(out)]) == 0
+    assert "max abs output difference on 3 random inputs: 0" in capsys.readouterr().out
+    assert (tmp_path / "rewritten.onnx.sha256").read_text() == f"{file_sha256(out)}  rewritten.onnx\n"
+    assert any(n.name == PREFIX + "MatMul" for n in onnx.load(str(out)).graph.node)
+    x = np.random.default_rng(1).normal(size=(1, 64, A)).astype(np.float32)
+    np.testing.assert_allclose(_run(onnx.load(str(out)), x), _run(_yolo_dfl_head(), x), rtol=1e-6, atol=1e-6)
+    # an already rewritten file, and a file that is no model: refused, nothing written
+    assert main(["train", "optimize-detector", str(out), "--out", str(tmp_path / "again.onnx")]) == 2
+    assert "already rewritten?" in capsys.readouterr().err
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x00garbage" * 10)
+    assert main(["train", "optimize-detector", str(junk)]) == 2
+    assert "not an ONNX model" in capsys.readouterr().err
+    assert not (tmp_path / "again.onnx").exists() and junk.read_bytes() == b"\x00garbage" * 10

@@ -1,7 +1,5 @@
-"""Events per second the control room stores: the store alone, and through a real mosquitto + receiver.
-
-    .venv/bin/python scripts/bench_control.py --events 20000 --publishers 4
-    .venv/bin/python scripts/bench_control.py --database-url postgresql://postgres@127.0.0.1:5432/bench
+"""`anpr bench control`: events per second the control room stores, the store alone and through a real
+mosquitto + receiver (`--database-url postgresql://...` for PostgreSQL; default a SQLite file in a temp folder).
 
 Every 10th event is a hit with a 6 kB crop; reads carry a fix and no crop (the car's defaults). The
 end-to-end figure runs from the first publish to the last event committed (receiver acks after commit).
@@ -9,23 +7,22 @@ end-to-end figure runs from the first publish to the last event committed (recei
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import multiprocessing
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from anpr.bench.broker import BenchError
 from anpr.bench.drill import synthetic_event
 from anpr.control.config import BrokerConfig
 from anpr.control.ingest import EventRow, ingest, load_validator
@@ -52,7 +49,8 @@ def payloads(n: int, cars: int) -> list[tuple[str, bytes]]:
 def bench_store(url: str, msgs: list[tuple[str, bytes]], batch: int) -> float:
     v = load_validator()
     rows = [ingest("anpr", t, p, v) for t, p in msgs]
-    assert all(isinstance(r, EventRow) for r in rows)
+    if not all(isinstance(r, EventRow) for r in rows):
+        raise BenchError("a generated event failed the control room's own validation")
     store = open_store(url)
     t0 = time.perf_counter()
     for i in range(0, len(rows), batch):
@@ -82,23 +80,11 @@ def publish(port: int, chunk: list[tuple[str, bytes]], k: int, start: Any) -> No
     c.loop_stop()
 
 
-def bench_e2e(url: str, msgs: list[tuple[str, bytes]], publishers: int, workdir: Path) -> tuple[float, float]:
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n"
-        + ("user root\n" if os.geteuid() == 0 else "")
-    )
-    broker = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    store = open_store(url)
-    rx = Receiver(BrokerConfig(host="127.0.0.1", port=port), store, client_id="bench-rx")
-    rx.start()
-    assert rx.connected.wait(10), "receiver did not connect"
-    base = rx.counts["stored"]
+def _publish_all(
+    port: int, msgs: list[tuple[str, bytes]], publishers: int, stored: Callable[[], int]
+) -> tuple[float, float]:
+    """Seconds to publish every message, and until `stored()` counts them all (at most 300 s)."""
     chunks = [msgs[i::publishers] for i in range(publishers)]
-
     # Publishers are separate processes (cars are), so they do not share the receiver's GIL.
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(publishers + 1)
@@ -110,46 +96,58 @@ def bench_e2e(url: str, msgs: list[tuple[str, bytes]], publishers: int, workdir:
     for p in procs:
         p.join()
     t_pub = time.perf_counter() - t0
-    while rx.counts["stored"] - base < len(msgs) and time.perf_counter() - t0 < 300:
+    while stored() < len(msgs) and time.perf_counter() - t0 < 300:
         time.sleep(0.01)
-    dt = time.perf_counter() - t0
-    stored = rx.counts["stored"] - base
-    rx.stop()
-    store.close()
-    broker.terminate()
-    broker.wait(5)
+    return t_pub, time.perf_counter() - t0
+
+
+def bench_e2e(url: str, msgs: list[tuple[str, bytes]], publishers: int, workdir: Path) -> tuple[float, float]:
+    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else "")
+    if not exe:
+        raise BenchError("mosquitto is not installed (Debian package: mosquitto)")
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n"
+        + ("user root\n" if os.geteuid() == 0 else "")
+    )
+    broker = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        store = open_store(url)
+        rx = Receiver(BrokerConfig(host="127.0.0.1", port=port), store, client_id="bench-rx")
+        rx.start()
+        try:
+            if not rx.connected.wait(10):
+                raise BenchError(f"the receiver did not connect to mosquitto on port {port}")
+            base = rx.counts["stored"]
+            t_pub, dt = _publish_all(port, msgs, publishers, lambda: rx.counts["stored"] - base)
+            stored = rx.counts["stored"] - base
+        finally:
+            rx.stop()
+            store.close()
+    finally:
+        broker.terminate()
+        broker.wait(5)
     if stored != len(msgs):
-        raise SystemExit(f"only {stored} of {len(msgs)} stored")
+        raise BenchError(f"only {stored} of {len(msgs)} events stored within 300 s")
     return len(msgs) / dt, len(msgs) / t_pub
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--events", type=int, default=20000)
-    ap.add_argument("--cars", type=int, default=200)
-    ap.add_argument("--publishers", type=int, default=4, help="MQTT publisher connections")
-    ap.add_argument("--batch", type=int, default=200, help="events per transaction in the store-only run")
-    ap.add_argument("--database-url", default=None, help="default: a SQLite file in a temp folder")
-    args = ap.parse_args()
+def bench_control(events: int, cars: int, publishers: int, batch: int, database_url: str | None) -> dict[str, Any]:
+    """Store-only and end-to-end events per second (one JSON-able dict with stable keys)."""
     with tempfile.TemporaryDirectory(prefix="anpr-bench-") as tmp:
         work = Path(tmp)
-        url = args.database_url or f"sqlite:///{work / 'bench.sqlite'}"
-        url2 = args.database_url or f"sqlite:///{work / 'bench2.sqlite'}"
-        msgs = payloads(args.events, args.cars)
-        store_eps = bench_store(url, msgs, args.batch)
+        url = database_url or f"sqlite:///{work / 'bench.sqlite'}"
+        url2 = database_url or f"sqlite:///{work / 'bench2.sqlite'}"
+        store_eps = bench_store(url, payloads(events, cars), batch)
         # fresh ids for the end-to-end run, so nothing is a duplicate of the store-only run
-        e2e_eps, pub_eps = bench_e2e(url2, payloads(args.events, args.cars), args.publishers, work)
-    result = {
+        e2e_eps, pub_eps = bench_e2e(url2, payloads(events, cars), publishers, work)
+    return {
         "database": url.split(":", 1)[0],
-        "events": args.events,
+        "events": events,
         "store_only_events_per_s": round(store_eps),
         "mqtt_end_to_end_events_per_s": round(e2e_eps),
         "publish_rate_events_per_s": round(pub_eps),
         "cpus": os.cpu_count(),
     }
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

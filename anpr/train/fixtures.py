@@ -1,33 +1,32 @@
-#!/usr/bin/env python3
-"""Make the committed detector test image: a rendered Chilean plate on a car-ish rear, on a road.
+"""The committed test inputs of the detector and eval tests (`anpr train detector-test-data`).
 
-    .venv/bin/python scripts/make_detector_test_data.py   # writes tests/data/detector_plate.{jpg,json}
-
-Deterministic (seeded); rerun only when the renderer changes, and check the detector test still passes.
+A rendered Chilean plate on a car-ish rear, on a road (tests/data/detector_plate.{jpg,json}), and
+tests/data/eval_tiny, four images whose detection figures are known by construction. Deterministic
+(seeded); rebuild only when the renderer changes, then check the detector and eval tests still pass.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from anpr.synth.plate import render_plate  # noqa: E402
+from anpr.synth.plate import render_plate
+from anpr.types import Image
+
+Box = tuple[int, int, int, int]
 
 
-def plate_image(text: str, seed: int, plate_w: int) -> np.ndarray:
+def plate_image(text: str, seed: int, plate_w: int) -> Image:
     plate = render_plate(text, random.Random(seed), worn=False).image
     ph = round(plate.shape[0] * plate_w / plate.shape[1])
-    return cv2.resize(plate, (plate_w, ph), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(plate, (plate_w, ph), interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def scene(text: str | None, seed: int, plate_w: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+def scene(text: str | None, seed: int, plate_w: int) -> tuple[Image, Box]:
     """A 640x480 road scene with a car rear; its plate (if `text`) centred low on the car."""
     rng = np.random.default_rng(seed)
     h, w = 480, 640
@@ -69,16 +68,11 @@ def eval_tiny(out: Path) -> None:
     (out / "labels.csv").write_text("\n".join(rows) + "\n")
 
 
-def main() -> int:
+def write_detector_test_data(out: Path) -> tuple[Path, Box]:
+    """out/detector_plate.{jpg,json} and out/eval_tiny; (the scene's path, its plate box)."""
     img, box = scene("GKSB78", 7, 150)
-    out = ROOT / "tests" / "data"
     out.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out / "detector_plate.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
     (out / "detector_plate.json").write_text(json.dumps({"text": "GKSB78", "box": list(box)}) + "\n")
     eval_tiny(out / "eval_tiny")
-    print(out / "detector_plate.jpg", box)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return out / "detector_plate.jpg", box

@@ -1,25 +1,28 @@
-"""Proves every runtime requirement installs on the devices from wheels alone (no compiler on a Pi).
+"""`anpr bench wheels`: proves every runtime requirement installs on the devices from wheels alone (no
+compiler on a Pi).
 
 For Raspberry Pi OS bookworm (aarch64, CPython 3.11) and JetPack 6 (aarch64, CPython 3.10) it runs
 `pip download --only-binary=:all: --platform manylinux..._aarch64 --python-version X --no-deps` for each
-requirement in pyproject.toml's [project] dependencies (environment markers honoured per version).
+runtime requirement of anpr (the installed package's metadata, or `--pyproject FILE`'s [project]
+dependencies; environment markers honoured per version, extras left out).
 Pure-Python wheels count, and so does a requirement published only as an sdist when it builds here to a
 `py3-none-any` wheel (gpsd-py3 and sdnotify: pip builds those on the device without a compiler);
 `--strict` refuses those too. Exit 1 and a list when any requirement has no usable wheel.
 
-    .venv/bin/python scripts/check_aarch64_wheels.py [--python 3.11 --python 3.10] [--keep DIR]
-
-It downloads about 150 MB from PyPI, so it is a script (CI job / release check), not a unit test.
+It downloads about 150 MB from PyPI, so it is a release check (CI job), not a unit test. Needs `packaging`
+(the [dev] extra).
 """
 
 from __future__ import annotations
 
-import argparse
+import importlib.metadata
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -29,21 +32,29 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PYTHONS = ("3.11", "3.10")
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_17_aarch64", "manylinux_2_28_aarch64")
 
 
-def requirements(python: str) -> list[Requirement]:
-    """Runtime requirements of pyproject.toml that apply on Linux aarch64 with CPython `python`."""
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
-    env = {
-        **default_environment(),
+def declared(pyproject: Path | None) -> list[str]:
+    """The runtime requirement strings: `pyproject`'s [project] dependencies, else the installed anpr's."""
+    if pyproject is not None:
+        deps: list[str] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+        return deps
+    return importlib.metadata.requires("anpr") or []
+
+
+def requirements(python: str, deps: list[str]) -> list[Requirement]:
+    """The requirements of `deps` that apply on Linux aarch64 with CPython `python` (no extras)."""
+    env: dict[str, str] = {str(k): str(v) for k, v in default_environment().items()}
+    env |= {
         "python_version": python,
         "python_full_version": f"{python}.0",
         "platform_machine": "aarch64",
         "sys_platform": "linux",
         "platform_system": "Linux",
         "implementation_name": "cpython",
+        "extra": "",
     }
     reqs = [Requirement(d) for d in deps]
     return [r for r in reqs if r.marker is None or r.marker.evaluate(env)]
@@ -79,38 +90,24 @@ def pure_python_sdist(req: Requirement, dest: Path) -> tuple[bool, str]:
         return True, f"no wheel on the index; its sdist builds the pure-Python {built[0].name} (no compiler)"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--python", action="append", help="CPython version(s) to check (default: 3.11 and 3.10)")
-    ap.add_argument("--keep", help="download into this folder and keep the wheels (default: a temp folder)")
-    ap.add_argument(
-        "--strict",
-        dest="allow_pure_sdist",
-        action="store_false",
-        help="count only wheels from the index (default: an sdist that builds a py3-none-any wheel also counts)",
-    )
-    args = ap.parse_args()
-    versions = args.python or ["3.11", "3.10"]
+def check_wheels(
+    pythons: Sequence[str], keep: Path | None, allow_pure_sdist: bool, pyproject: Path | None, out: TextIO
+) -> list[str]:
+    """Download every requirement for each CPython version, reporting each line on `out`; those missing."""
+    deps = declared(pyproject)
     missing: list[str] = []
     with tempfile.TemporaryDirectory(prefix="anpr-wheels-") as tmp:
-        for python in versions:
-            dest = Path(args.keep or tmp) / f"cp{python.replace('.', '')}"
+        for python in pythons:
+            dest = (keep or Path(tmp)) / f"cp{python.replace('.', '')}"
             dest.mkdir(parents=True, exist_ok=True)
-            print(f"== CPython {python}, linux aarch64 ({' / '.join(PLATFORMS)})")
-            for req in requirements(python):
+            print(f"== CPython {python}, linux aarch64 ({' / '.join(PLATFORMS)})", file=out, flush=True)
+            for req in requirements(python, deps):
                 t0 = time.monotonic()
                 ok, detail = download(req, python, dest)
-                if not ok and args.allow_pure_sdist:
+                if not ok and allow_pure_sdist:
                     ok, detail = pure_python_sdist(req, dest)
-                print(f"  {'ok  ' if ok else 'MISSING'} {req.name:24} {time.monotonic() - t0:5.1f} s  {detail}")
+                line = f"  {'ok  ' if ok else 'MISSING'} {req.name:24} {time.monotonic() - t0:5.1f} s  {detail}"
+                print(line, file=out, flush=True)
                 if not ok:
                     missing.append(f"{req} (CPython {python}): {detail}")
-    if missing:
-        print("no aarch64 wheel for:\n  " + "\n  ".join(missing))
-        return 1
-    print(f"every runtime requirement has an aarch64 wheel for CPython {', '.join(versions)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return missing
