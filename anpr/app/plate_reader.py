@@ -11,6 +11,7 @@ several frames vote on each vehicle, use `anpr replay` or the daemon.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +27,10 @@ log = logging.getLogger(__name__)
 __all__ = ["Plate", "PlateReader"]
 
 # Where a relative model path is looked for when it does not exist from the working folder: the source
-# checkout (models/ sits beside the package), then the package folder.
+# checkout (models/ sits beside the package), the package folder, and the folder that holds the venv
+# (scripts/install.sh: /opt/anpr/venv beside /opt/anpr/models).
 _PACKAGE = Path(__file__).resolve().parents[1]
-_SEARCH_ROOTS = (_PACKAGE.parent, _PACKAGE)
+_SEARCH_ROOTS = (_PACKAGE.parent, _PACKAGE, Path(sys.prefix).parent)
 _MIN_SIDE = 16  # smaller than the smallest plate the detector is trained to find
 
 
@@ -103,8 +105,8 @@ class PlateReader:
 
     `config` is an `AppConfig`, the path of a TOML config (`anpr config` documents it; only `[detector]` and
     `[reader]` matter here) or None for the defaults, which use the models shipped in `models/`. Relative
-    model paths that do not exist from the working folder are looked for in the project folder, so the
-    defaults work from anywhere in a source checkout. `detector` and `reader` replace the configured ones
+    model paths that do not exist from the working folder are looked for in the project folder (and beside
+    the venv of an install by scripts/install.sh), so the defaults work from any folder. `detector` and `reader` replace the configured ones
     (any object with the `Detector` / `Reader` protocol).
 
     Raises `anpr.app.config.ConfigError` for a bad config and `anpr.app.build.StartupError` when a model
