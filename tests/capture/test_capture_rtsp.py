@@ -12,7 +12,8 @@ from helpers.capture import RtspServer
 
 from anpr.capture.base import Source
 from anpr.capture.config import CameraConfig
-from anpr.capture.rtsp import RtspSource, redact
+from anpr.capture.rtsp import RtspSource
+from anpr.core.redact import redact
 from anpr.types import Frame
 
 FRAME_BYTES = 320 * 240 * 3

@@ -71,6 +71,7 @@ def main() -> int:
     video, n = sys.argv[1], int(sys.argv[2])
     install_mdwe()
     import cv2  # imported after the filter: their loading is part of what is checked
+    import numpy as np
 
     from anpr.app.config import AppConfig
     from anpr.detect import build_detector
@@ -84,8 +85,9 @@ def main() -> int:
         ok, frame = cap.read()
         if not ok:
             break
-        for det in detector.detect(frame):
-            reads += reader.read(frame, det) is not None
+        image = np.asarray(frame, dtype=np.uint8)
+        for det in detector.detect(image):
+            reads += reader.read(image, det) is not None
     print(f"mdwe ok: pid {os.getpid()}, {reads} read(s)")
     return 0 if reads > 0 else 1
 

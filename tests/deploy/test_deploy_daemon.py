@@ -57,8 +57,8 @@ def test_ready_watchdog_metrics_stall_and_clean_stop(tmp_path: Path, notify: Not
     cfg = gantry_config(tmp_path, metrics_port=port, dead_camera=True, video=clip)
     daemon = Daemon(cfg, notify, tmp_path)
     try:
-        assert wait_until(lambda: notify.times("READY=1"), 60), daemon.log()[-3000:]
-        assert wait_until(lambda: notify.times("WATCHDOG=1"), 30), "no watchdog ping while frames flow"
+        assert wait_until(lambda: bool(notify.times("READY=1")), 60), daemon.log()[-3000:]
+        assert wait_until(lambda: bool(notify.times("WATCHDOG=1")), 30), "no watchdog ping while frames flow"
         first = _metrics(port)
         assert wait_until(lambda: _metrics(port).get(LANE1_PROCESSED, 0) > first.get(LANE1_PROCESSED, 0) + 5, 20, 0.5)
         live = _metrics(port)
@@ -107,7 +107,7 @@ def test_sigterm_mid_stream_flushes_open_passages(tmp_path: Path, notify: Notify
     cfg = gantry_config(tmp_path, metrics_port=port, dead_camera=False)
     daemon = Daemon(cfg, notify, tmp_path)
     try:
-        assert wait_until(lambda: notify.times("READY=1"), 60), daemon.log()[-3000:]
+        assert wait_until(lambda: bool(notify.times("READY=1")), 60), daemon.log()[-3000:]
         # HZTV41 (a hotlist hit) is in view for frames 0-91: stop while its passage is still open.
         assert wait_until(lambda: _metrics(port).get(LANE1_PROCESSED, 0) >= 30, 30, 0.2)
         at_stop = _metrics(port).get(LANE1_PROCESSED, 0)

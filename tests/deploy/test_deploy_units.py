@@ -13,8 +13,8 @@ import pytest
 from helpers.deploy import ANPR, ROOT
 
 UNITS = ("anpr.service", "anpr-car.service")
-SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-needs_systemd = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd")
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or ""
+needs_systemd = pytest.mark.skipif(not SYSTEMD_ANALYZE, reason="systemd-analyze missing: apt-get install systemd")
 
 
 def _unit(name: str) -> configparser.ConfigParser:

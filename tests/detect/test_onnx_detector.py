@@ -7,16 +7,19 @@ from pathlib import Path
 
 import cv2
 import pytest
+from helpers.images import imread
 
 from anpr.detect import ModelError, build_detector, for_camera
 from anpr.detect.config import DetectorConfig
 from anpr.evaluate.metrics import iou
 
+Scene = tuple[Path, tuple[float, float, float, float]]  # the image and its plate's box (conftest.py)
 
-def test_finds_the_plate_in_the_committed_scene(model_path: Path, plate_scene: tuple[Path, tuple]) -> None:
+
+def test_finds_the_plate_in_the_committed_scene(model_path: Path, plate_scene: Scene) -> None:
     image_path, box = plate_scene
     det = build_detector(DetectorConfig(model=str(model_path)))
-    found = det.detect(cv2.imread(str(image_path)))
+    found = det.detect(imread(image_path))
     assert found, "no plate found"
     best = max(found, key=lambda d: d.score)
     assert iou(best.box, box) > 0.5
@@ -27,16 +30,16 @@ def test_finds_the_plate_in_the_committed_scene(model_path: Path, plate_scene: t
     assert (det.input_h, det.input_w) == (shape[2], shape[3])  # read from the session, not assumed
 
 
-def test_grey_frames_and_empty_scenes(model_path: Path, plate_scene: tuple[Path, tuple]) -> None:
+def test_grey_frames_and_empty_scenes(model_path: Path, plate_scene: Scene) -> None:
     det = build_detector(DetectorConfig(model=str(model_path)))
-    grey = cv2.imread(str(plate_scene[0]), cv2.IMREAD_GRAYSCALE)
+    grey = imread(plate_scene[0], cv2.IMREAD_GRAYSCALE)
     assert det.detect(grey)  # a mono camera still works
     assert det.detect(grey[:100, :100]) == []  # sky and road only
 
 
-def test_roi_crops_and_maps_boxes_back(model_path: Path, plate_scene: tuple[Path, tuple]) -> None:
+def test_roi_crops_and_maps_boxes_back(model_path: Path, plate_scene: Scene) -> None:
     image_path, box = plate_scene
-    image = cv2.imread(str(image_path))
+    image = imread(image_path)
     cfg = DetectorConfig(model=str(model_path), roi={"gate": (0.25, 0.5, 0.75, 1.0), "sky": (0.0, 0.0, 1.0, 0.3)})
     det = build_detector(cfg)
     lane = for_camera(det, cfg, "gate")

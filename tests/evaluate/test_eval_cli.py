@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +18,10 @@ from anpr.cli.main import main
 TINY = Path(__file__).resolve().parents[1] / "data" / "eval_tiny"
 
 
-def _run_json(capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
+def _run_json(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
     assert main(["eval", str(TINY), "--labels", str(TINY / "labels.csv"), "--json", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
 
 
 def test_detection_figures_match_the_hand_count(capsys: pytest.CaptureFixture[str]) -> None:

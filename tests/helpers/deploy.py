@@ -80,7 +80,7 @@ def short_clip(tmp: Path, frames: int) -> Path:
             break
         if out is None:
             h, w = img.shape[:2]
-            out = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (w, h))
+            out = cv2.VideoWriter(str(out_path), cv2.VideoWriter.fourcc(*"mp4v"), 25.0, (w, h))
         out.write(img)
     assert out is not None
     out.release()

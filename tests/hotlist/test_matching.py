@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -183,7 +184,7 @@ def test_exact_never_missed(key: Ed25519PrivateKey, listed: list[tuple[str, int]
     plates = sorted({random_plate(random.Random(seed), fmt) for fmt, seed in listed})
     rng = random.Random(noise)
     # Noise the matcher must look past: confusable neighbours, wildcards and expired duplicates.
-    extra = [{"plate": v} for p in plates[:3] for v in sorted(confusable_variants(p))[:2]]
+    extra: list[dict[str, Any]] = [{"plate": v} for p in plates[:3] for v in sorted(confusable_variants(p))[:2]]
     extra += [{"plate": plates[0][:2] + "*", "priority": 9}]
     records = [{"plate": p, "priority": rng.randint(0, 5)} for p in plates] + extra
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from helpers.hotlist import delta, read, snapshot
+from helpers.hotlist import Records, delta, read, snapshot
 
 from anpr.hotlist import document
 from anpr.hotlist.base import DocumentRefused
 from anpr.hotlist.store import HotlistStore
 
-V1 = [{"plate": "BBCL12", "reason": "robo", "priority": 2}, {"plate": "KX1234", "reason": "encargo"}]
-NEW = [{"plate": "DRTW55", "reason": "robo"}]
+V1: Records = [{"plate": "BBCL12", "reason": "robo", "priority": 2}, {"plate": "KX1234", "reason": "encargo"}]
+NEW: Records = [{"plate": "DRTW55", "reason": "robo"}]
 
 
 def _tamper(doc: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from helpers.images import as_image
 
 from anpr.ocr import preprocess
 from anpr.types import Detection
@@ -19,7 +20,7 @@ def text_image(rows: list[str], width: int, height: int, angle: float = 0.0) -> 
         cv2.putText(img, text, (int(0.06 * width), y), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, max(2, int(3 * scale)))
     if angle:
         m = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
-        img = cv2.warpAffine(img, m, (width, height), borderValue=235)
+        img = as_image(cv2.warpAffine(img, m, (width, height), borderValue=235))
     return img
 
 

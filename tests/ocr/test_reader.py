@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers.images import as_image
 
 from anpr.core.onnx_model import ModelError
 from anpr.ocr.config import ReaderConfig
@@ -113,9 +114,9 @@ def test_a_small_motorcycle_plate_whose_rows_run_together_is_read_split_by_the_l
     from anpr.ocr import preprocess
 
     img = render_plate("PRT45", random.Random(0), layout="moto", px_per_mm=1.0, worn=False).image
-    small = cv2.resize(img, (60, round(img.shape[0] * 60 / img.shape[1])), interpolation=cv2.INTER_AREA)
+    small = as_image(cv2.resize(img, (60, round(img.shape[0] * 60 / img.shape[1])), interpolation=cv2.INTER_AREA))
     assert len(preprocess.split_rows(preprocess.clahe(preprocess.to_gray(small)))) == 1
-    without = build_reader(ReaderConfig(model=str(MODEL), two_row_cuts=()))
+    without = PpocrReader(ReaderConfig(model=str(MODEL), two_row_cuts=()))
     plain = without.read_crop(small)
     assert plain is None or plain.text != "PRT45"
     read = reader.read_crop(small)

@@ -22,7 +22,7 @@ def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first N frames of the gantry clip (HZTV41, on the hotlist, is in view throughout)."""
     out = tmp_path_factory.mktemp("clip") / "gantry_short.mp4"
     cap = cv2.VideoCapture(str(GANTRY))
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (1920, 1080))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), 25.0, (1920, 1080))
     for _ in range(N):
         ok, img = cap.read()
         assert ok

@@ -24,7 +24,7 @@ def test_live_frames_displace_the_oldest_of_their_camera() -> None:
     assert q.put(_frame("b", 0), live=True)
     assert not q.put(_frame("a", 1), live=True)  # full: a/0 goes, b/0 stays
     got = [q.get(0.01), q.get(0.01)]
-    assert [(f.camera_id, f.seq) for f, _ in got if f] == [("b", 0), ("a", 1)]
+    assert [(item[0].camera_id, item[0].seq) for item in got if item is not None] == [("b", 0), ("a", 1)]
     assert q.get(0.01) is None
 
 
@@ -35,7 +35,7 @@ def test_a_live_camera_keeps_only_its_newest_frame_queued() -> None:
     assert not q.put(_frame("a", 1), live=True)
     assert not q.put(_frame("a", 2), live=True)
     got = [q.get(0.01), q.get(0.01)]
-    assert [(f.camera_id, f.seq) for f, _ in got if f] == [("b", 0), ("a", 2)]
+    assert [(item[0].camera_id, item[0].seq) for item in got if item is not None] == [("b", 0), ("a", 2)]
     assert q.get(0.01) is None
 
 
@@ -51,7 +51,7 @@ def test_replay_frames_wait_for_room_and_keep_order() -> None:
 
     t = threading.Thread(target=producer)
     t.start()
-    seqs = []
+    seqs: list[int] = []
     while len(seqs) < 20:
         item = q.get(1.0)
         assert item is not None

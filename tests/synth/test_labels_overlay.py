@@ -4,9 +4,9 @@ import csv
 import random
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from helpers.images import imread
 
 from anpr.plates.chile import parse
 from anpr.synth.crops import MAX_WIDTH, MIN_WIDTH, write_crops
@@ -40,11 +40,11 @@ def test_overlay_replaces_the_plate_and_labels_its_new_box(photo_set: Path, tmp_
     assert overlay_sets([photo_set], out, per_image=2, seed=4) == 2
     rows = list(read_labels(out / "labels.csv"))
     assert len(rows) == 2  # the row without a box is skipped
-    src = cv2.imread(str(photo_set / "images" / "car.jpg"))
+    src = imread(photo_set / "images" / "car.jpg")
     for row in rows:
         assert row.quality == "ok" and parse(row.plate_text).valid
         assert row.source_path == "fake_set/images/car.jpg" and "corners=" in row.notes
-        img = cv2.imread(str(out / row.file))
+        img = imread(out / row.file)
         assert img.shape[:2] == (row.img_h, row.img_w) == (300, 400)
         assert row.box is not None
         x1, y1, x2, y2 = row.box
@@ -84,7 +84,7 @@ def test_crops_set(tmp_path: Path) -> None:
     assert [r["file"] for r in rows] == [f"images/synth_{i:06d}.jpg" for i in range(12)]
     for r in rows:
         assert r["x1"] == r["y1"] == r["x2"] == r["y2"] == ""  # crop-only set
-        img = cv2.imread(str(tmp_path / r["file"]))
+        img = imread(tmp_path / r["file"])
         assert (img.shape[1], img.shape[0]) == (int(r["img_w"]), int(r["img_h"]))
         assert MIN_WIDTH <= img.shape[1] <= MAX_WIDTH
         assert parse(r["plate_text"]).valid

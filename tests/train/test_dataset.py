@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers.images import imread
 
 from anpr.cli.main import main
 from anpr.train.dataset import build_dataset, split_of, yolo_lines
@@ -50,7 +51,7 @@ def test_build_writes_a_movable_dataset(tmp_path: Path) -> None:
     split = split_of("a.jpg")
     assert report.images == {f"cams/{split}": 1, **({"overlay/train": 1} if split == "train" else {})}
     assert report.boxes[f"cams/{split}"] == 2
-    img = cv2.imread(str(out / "images" / split / "cams__a.jpg"))
+    img = imread(out / "images" / split / "cams__a.jpg")
     assert img.shape == (200, 400, 3)  # longest side capped at 400
     labels = (out / "labels" / split / "cams__a.txt").read_text().splitlines()
     assert labels[0] == "0 0.250000 0.325000 0.250000 0.150000"

@@ -10,7 +10,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx")  # the [test] extra installs it; it is never needed at run time
 
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import ModelProto, TensorProto, helper, numpy_helper, shape_inference  # noqa: E402
 
 from anpr.train.onnx_dfl import PREFIX, dfl_softmax_last_axis  # noqa: E402
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 A = 50  # anchors
 
 
-def _yolo_dfl_head() -> onnx.ModelProto:
+def _yolo_dfl_head() -> ModelProto:
     """x: 1x64xA box logits -> 1x4xA distances, the way ultralytics exports the Detect head's DFL."""
     inits = [
         numpy_helper.from_array(np.array([1, 4, 16, A], np.int64), "shape4"),
@@ -37,10 +37,10 @@ def _yolo_dfl_head() -> onnx.ModelProto:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, A])], inits,
     )  # fmt: skip
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    return onnx.shape_inference.infer_shapes(model)  # value_info with the old shapes, as an export has
+    return shape_inference.infer_shapes(model)  # value_info with the old shapes, as an export has
 
 
-def _run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+def _run(model: ModelProto, x: np.ndarray) -> np.ndarray:
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     return np.asarray(sess.run(None, {"x": x})[0])
 

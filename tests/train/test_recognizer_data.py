@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers.images import imread
 
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.strips import strips
@@ -62,8 +63,8 @@ def test_builds_labelled_sheets_of_rendered_and_real_strips(built: Path) -> None
     assert all(rd.TEXT.match(r["text"]) for r in rows)
     assert all(1 <= int(r["width"]) <= 128 for r in rows)
     for name in {r["sheet"] for r in rows}:
-        sheet = cv2.imread(str(built / name), cv2.IMREAD_GRAYSCALE)
-        assert sheet is not None and sheet.shape[1] == 128 and sheet.shape[0] % 32 == 0
+        sheet = imread(built / name, cv2.IMREAD_GRAYSCALE)
+        assert sheet.shape[1] == 128 and sheet.shape[0] % 32 == 0
     # strips of one real image never straddle the train/val split: they share a group
     groups = {r["group"] for r in real}
     assert len(groups) == len({r["text"] for r in real})
@@ -72,16 +73,16 @@ def test_builds_labelled_sheets_of_rendered_and_real_strips(built: Path) -> None
 def test_a_stored_real_strip_is_what_the_reader_would_feed_the_model(built: Path) -> None:
     with open(TINY / "labels.csv", newline="") as f:
         first = next(csv.DictReader(f))
-    img = cv2.imread(str(TINY / first["file"]))
-    box = tuple(float(first[k]) for k in ("x1", "y1", "x2", "y2"))
+    img = imread(TINY / first["file"])
+    x1, y1, x2, y2 = (float(first[k]) for k in ("x1", "y1", "x2", "y2"))
     cfg = ReaderConfig()
     from anpr.ocr import preprocess
 
-    plate = preprocess.crop(img, Detection(box, 1.0), (cfg.margin_x, cfg.margin_y))  # type: ignore[arg-type]
+    plate = preprocess.crop(img, Detection((x1, y1, x2, y2), 1.0), (cfg.margin_x, cfg.margin_y))
     assert plate is not None
     (want,) = strips(plate, 32, 128)
     row = next(r for r in rows_of(built) if r["text"] == first["plate_text"])  # variant 0: the exact box
-    sheet = cv2.imread(str(built / row["sheet"]), cv2.IMREAD_GRAYSCALE)
+    sheet = imread(built / row["sheet"], cv2.IMREAD_GRAYSCALE)
     got = sheet[int(row["row"]) * 32 : (int(row["row"]) + 1) * 32, : int(row["width"])]
     assert got.shape == want.shape
     assert float(np.abs(got.astype(np.float32) - want).mean()) < 10  # WebP q75 is lossy, not another image

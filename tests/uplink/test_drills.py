@@ -18,6 +18,7 @@ from helpers.tls_certs import make_ca, make_leaf, write_pair
 from helpers.uplink import Mosquitto, Subscriber, wait_until
 
 from anpr.bench.drill import synthetic_event
+from anpr.uplink.base import EventSink
 from anpr.uplink.config import UplinkConfig
 from anpr.uplink.sink import UplinkSink, build_uplink, open_outbox
 
@@ -31,9 +32,9 @@ def cfg_for(port: int, **kw: Any) -> UplinkConfig:
     return UplinkConfig(**base)
 
 
-def burst(sink: UplinkSink, n: int, device: str = "drill", start: int = 0, pause_every: int = 0) -> dict[str, str]:
+def burst(sink: EventSink, n: int, device: str = "drill", start: int = 0, pause_every: int = 0) -> dict[str, str]:
     """Submit n events (every 10th a hit); returns event_id -> kind of those submitted."""
-    out = {}
+    out: dict[str, str] = {}
     for i in range(start, start + n):
         ev = synthetic_event(i, "hit" if i % 10 == 0 else "read", device)
         sink.submit(ev)
@@ -66,10 +67,12 @@ def test_drill1_broker_down_at_start(
     sub = ready_subscriber(b, subscriber_factory)
     b.stop()  # the subscriber's persistent session is saved; the car starts with no broker
     sink = build_uplink(cfg_for(b.port), "drill", tmp_path / "s", None)
-    assert isinstance(sink, UplinkSink) and sink.publisher is not None
+    assert isinstance(sink, UplinkSink)
+    publisher = sink.publisher
+    assert publisher is not None
     sent = burst(sink, N)
-    assert wait_until(lambda: sink.publisher.last_error is not None, 5)
-    assert "unreachable" in str(sink.publisher.last_error)
+    assert wait_until(lambda: publisher.last_error is not None, 5)
+    assert "unreachable" in str(publisher.last_error)
     assert sink.outbox.stats().pending_hits + sink.outbox.stats().pending_reads == N
     time.sleep(outage_s)
     b.start()
@@ -203,12 +206,14 @@ def test_drill5_tls_wrong_ca_refused_clearly(
     sub = ready_subscriber(b, subscriber_factory)  # plain listener, same broker
     tls = dict(tls=True, cert_file=str(cli_crt), key_file=str(cli_key))
     bad = build_uplink(cfg_for(tls_port, ca_file=str(wrong_crt), **tls), "drill", tmp_path / "bad", None)
-    assert isinstance(bad, UplinkSink) and bad.publisher is not None
+    assert isinstance(bad, UplinkSink)
+    bad_publisher = bad.publisher
+    assert bad_publisher is not None
     bad_sent = burst(bad, 10)
-    assert wait_until(lambda: bad.publisher.last_error is not None, 10)
-    assert "TLS certificate of the broker rejected" in str(bad.publisher.last_error)
-    assert "ca_file" in str(bad.publisher.last_error)
-    assert not bad.publisher.connected and bad.outbox.stats().pending_hits == 1
+    assert wait_until(lambda: bad_publisher.last_error is not None, 10)
+    assert "TLS certificate of the broker rejected" in str(bad_publisher.last_error)
+    assert "ca_file" in str(bad_publisher.last_error)
+    assert not bad_publisher.connected and bad.outbox.stats().pending_hits == 1
     bad.close(0.5)
     good = build_uplink(cfg_for(tls_port, ca_file=str(ca_crt), **tls), "drill", tmp_path / "good", None)
     good_sent = burst(good, 10, start=10)
@@ -258,5 +263,10 @@ def test_pipeline_never_blocked_by_dead_broker(tmp_path: Path) -> None:
     burst(sink, 100)
     assert time.perf_counter() - t0 < 5
     done = threading.Event()
-    threading.Thread(target=lambda: (sink.close(0.5), done.set()), daemon=True).start()
+
+    def close() -> None:
+        sink.close(0.5)
+        done.set()
+
+    threading.Thread(target=close, daemon=True).start()
     assert done.wait(5)

@@ -101,9 +101,10 @@ def test_password_auth_and_both_protocols(
     secret.write_text("s3cret\n")
     monkeypatch.setenv("ANPR_TEST_PW", "wrong")
     bad = uplink(cfg_for(b.port, username="car7", password_env="ANPR_TEST_PW", mqtt_version=version), tmp_path / "a")
-    assert bad.publisher is not None
-    assert wait_until(lambda: bad.publisher.last_error is not None, 10)
-    assert "refused" in str(bad.publisher.last_error).lower()
+    publisher = bad.publisher
+    assert publisher is not None
+    assert wait_until(lambda: publisher.last_error is not None, 10)
+    assert "refused" in str(publisher.last_error).lower()
     bad.close(0.5)
     good = uplink(cfg_for(b.port, username="car7", password_file=str(secret), mqtt_version=version), tmp_path / "b")
     ev = make_event("hit")
