@@ -106,8 +106,8 @@ class PlateReader:
     `config` is an `AppConfig`, the path of a TOML config (`anpr config` documents it; only `[detector]` and
     `[reader]` matter here) or None for the defaults, which use the models shipped in `models/`. Relative
     model paths that do not exist from the working folder are looked for in the project folder (and beside
-    the venv of an install by scripts/install.sh), so the defaults work from any folder. `detector` and `reader` replace the configured ones
-    (any object with the `Detector` / `Reader` protocol).
+    the venv of an install by scripts/install.sh), so the defaults work from any folder. `detector` and
+    `reader` replace the configured ones (any object with the `Detector` / `Reader` protocol).
 
     Raises `anpr.app.config.ConfigError` for a bad config and `anpr.app.build.StartupError` when a model
     cannot be loaded (missing, corrupt, wrong hash); both messages name the file and the fix.

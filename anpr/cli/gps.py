@@ -37,7 +37,7 @@ def _jsonable(obj: Any) -> Any:
 
 def _status(args: argparse.Namespace) -> int:
     from anpr.app.config import ConfigError, load
-    from anpr.gps.base import build_position
+    from anpr.gps import build_position
     from anpr.gps.clock import Clock
 
     try:

@@ -65,7 +65,7 @@ def _fail(msg: str, code: int = 2) -> int:
 
 def _open(args: Args) -> Any:
     from anpr.app.config import ConfigError, load
-    from anpr.hotlist.store import open_hotlist
+    from anpr.hotlist import build_hotlist as open_hotlist
 
     try:
         cfg = load(args.config)

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from anpr.types import Fix
-
-if TYPE_CHECKING:  # only for the shim at the end
-    from anpr.gps.factory import build_position as build_position
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +55,3 @@ class Position(Protocol):
     def status(self) -> GpsStatus: ...
 
     def close(self) -> None: ...
-
-
-def __getattr__(name: str) -> object:
-    # `anpr gps` (anpr/cli/gps.py) still imports build_position from here; resolved lazily so this module
-    # imports no source. New code imports it from `anpr.gps`.
-    if name == "build_position":
-        from anpr.gps.factory import build_position
-
-        return build_position
-    raise AttributeError(name)

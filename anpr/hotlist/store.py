@@ -310,6 +310,3 @@ def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
         else:
             log.warning("hotlist: demo CSV %s not found; no local list loaded", cfg.csv)
     return store
-
-
-open_hotlist = build_hotlist  # the name anpr/cli/hotlist.py imports (not this branch's file to change)
