@@ -1,6 +1,7 @@
-"""The `anpr` command. Each feature registers its own sub-commands from its `commands.py` module.
+"""The `anpr` command. Each command group registers its sub-commands from its module in `anpr.cli`.
 
 Logging is configured here and only here; library modules just use `logging.getLogger(__name__)`.
+The options every command shares are added here too, after registration (`common.apply_shared`).
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from anpr import __version__
+from anpr.cli.common import CommandError, apply_shared
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +32,15 @@ COMMAND_MODULES = (
     "anpr.cli.status",
     "anpr.cli.bench",
     "anpr.cli.control",
+    "anpr.cli.completion",
 )
+
+# Leaves whose module prints structured output but does not declare --json itself.
+JSON_COMMANDS = frozenset({("control", "publish-hotlist")})
 
 
 def _stderr_is_journal() -> bool:
     """True when systemd connected our stderr to journald (JOURNAL_STREAM names that very stream)."""
-    import os
-
     value = os.environ.get("JOURNAL_STREAM", "")
     try:
         dev, ino = (int(x) for x in value.split(":"))
@@ -79,7 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    apply_shared(parser, JSON_COMMANDS)
     return parser
+
+
+def _stdout_gone() -> int:
+    """The reader of our stdout left (`anpr ... | head`): exit quietly, as a program killed by SIGPIPE.
+
+    The Python docs' recipe: point stdout at /dev/null so the flush at exit does not raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (a test's capture)
+        pass
+    return 141  # 128 + SIGPIPE, what the shell reports for a program killed by a closed pipe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,9 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _setup_logging(args.log_level or getattr(args, "default_log_level", "INFO"))
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _stdout_gone()
+    except CommandError as err:
+        print(f"anpr: {err}", file=sys.stderr)
+        return err.code
     except KeyboardInterrupt:
         return 130
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
