@@ -45,7 +45,7 @@ def add_config(
     action.complete = _FILE_HINT  # type: ignore[attr-defined]
 
 
-def add_json(parser: argparse.ArgumentParser, help_: str = "print one JSON object on stdout") -> None:
+def add_json(parser: argparse._ActionsContainer, help_: str = "print one JSON object on stdout") -> None:
     parser.add_argument("--json", action="store_true", help=help_)
 
 
@@ -73,7 +73,7 @@ class _HideAliases(argparse.HelpFormatter):
 def _hide_aliases(parser: argparse.ArgumentParser) -> None:
     base = parser.formatter_class
     if isinstance(base, type) and not issubclass(base, _HideAliases):
-        parser.formatter_class = type(f"Hiding{base.__name__}", (_HideAliases, base), {})
+        parser.formatter_class = type(f"Hiding{base.__name__}", (_HideAliases, base), {})  # type: ignore[assignment]
 
 
 # -- the central pass ---------------------------------------------------------------------------------
