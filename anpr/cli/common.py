@@ -157,7 +157,7 @@ def load_config(path: str | None) -> AppConfig:
 
 
 def jsonable(obj: Any) -> Any:
-    """`json.dumps` default: times as ISO-8601, paths as strings, dataclasses as objects, sets as lists."""
+    """`json.dumps` default: times as ISO-8601, dataclasses as objects, sets as sorted lists, the rest as text."""
     if isinstance(obj, (datetime, date)):
         return obj.isoformat()
     if isinstance(obj, Path):
@@ -165,8 +165,8 @@ def jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+        return sorted(obj, key=str) if isinstance(obj, (set, frozenset)) else list(obj)
+    return str(obj)  # enums, UUIDs, decimals: their text, rather than a traceback in the middle of the output
 
 
 def print_json(obj: Any, stream: IO[str] | None = None, *, indent: int | None = None) -> None:
