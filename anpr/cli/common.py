@@ -110,9 +110,10 @@ def apply_shared(parser: argparse.ArgumentParser, json_commands: frozenset[tuple
     `json_commands` names leaves that print structured output but did not declare `--json` themselves.
     """
     for path, leaf, groups in leaves(parser):
+        for p in (*groups[1:], leaf):  # the root has the real default (None: the config's level)
+            if "--log-level" not in p._option_string_actions:
+                p.add_argument("--log-level", default=argparse.SUPPRESS, help=_LOG_LEVEL_HELP)
         opts = leaf._option_string_actions
-        if "--log-level" not in opts:
-            leaf.add_argument("--log-level", default=argparse.SUPPRESS, help=_LOG_LEVEL_HELP)
         config_above = (g._option_string_actions.get("--config") for g in reversed(groups))
         above = next((a for a in config_above if a is not None), None)
         if above is not None and "--config" not in opts:
