@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
 _FILE_HINT = {"bash": "_shtab_compgen_files", "zsh": "_files", "tcsh": "f"}
 # Old spellings still accepted but left out of --help (scripts and notes written before they were renamed).
 _HIDDEN_ALIASES = frozenset({"--out"})
-_LOG_LEVEL_HELP = "DEBUG, INFO, WARNING or ERROR (default: the config's)"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOG_LEVEL_HELP = "DEBUG, INFO, WARNING or ERROR (default: the config's log_level)"
+
+
+def add_log_level(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, metavar="LEVEL", default=default, help=_LOG_LEVEL_HELP
+    )
 
 
 class CommandError(Exception):
@@ -112,7 +120,7 @@ def apply_shared(parser: argparse.ArgumentParser, json_commands: frozenset[tuple
     for path, leaf, groups in leaves(parser):
         for p in (*groups[1:], leaf):  # the root has the real default (None: the config's level)
             if "--log-level" not in p._option_string_actions:
-                p.add_argument("--log-level", default=argparse.SUPPRESS, help=_LOG_LEVEL_HELP)
+                add_log_level(p, argparse.SUPPRESS)
         opts = leaf._option_string_actions
         config_above = (g._option_string_actions.get("--config") for g in reversed(groups))
         above = next((a for a in config_above if a is not None), None)
@@ -144,14 +152,18 @@ def _rename_out(leaf: argparse.ArgumentParser) -> None:
 # -- config -------------------------------------------------------------------------------------------
 
 
-def load_config(path: str | None) -> AppConfig:
-    """The app config, or a CommandError (exit 2) that names the file, the key and what is wrong."""
+def load_config(args: argparse.Namespace) -> AppConfig:
+    """The app config named by `-c` (the built-in defaults without), or a CommandError (exit 2) that names
+    the file, the key and what is wrong. The config's `log_level` applies unless `--log-level` was given."""
     from anpr.app.config import ConfigError, load
 
     try:
-        return load(path)
+        cfg = load(args.config)
     except ConfigError as err:
         raise CommandError(str(err)) from None
+    if getattr(args, "log_level", None) is None:
+        logging.getLogger().setLevel(cfg.log_level)
+    return cfg
 
 
 # -- output -------------------------------------------------------------------------------------------

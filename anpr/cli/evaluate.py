@@ -72,7 +72,7 @@ def _eval(args: argparse.Namespace) -> int:
     from anpr.evaluate.metrics import summarize
     from anpr.evaluate.runner import LabelsError, evaluate_images, load_labels
 
-    cfg = load_config(args.config)
+    cfg = load_config(args)
     try:
         overrides: dict[str, Any] = {}
         if args.model:

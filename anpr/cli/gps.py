@@ -34,7 +34,7 @@ def _status(args: argparse.Namespace) -> int:
     from anpr.gps import build_position
     from anpr.gps.clock import Clock
 
-    cfg = load_config(args.config)
+    cfg = load_config(args)
     clock = Clock(min_year=cfg.gps.min_valid_year, max_offset_s=cfg.gps.clock_max_offset_s)
     pos = build_position(cfg.gps, clock)
     if pos is None:

@@ -71,7 +71,7 @@ def _fail(msg: str, code: int = 2) -> int:
 def _open(args: Args) -> Any:
     from anpr.hotlist import build_hotlist as open_hotlist
 
-    cfg = load_config(args.config)
+    cfg = load_config(args)
     try:
         return open_hotlist(cfg.hotlist, cfg.state_dir)
     except ValueError as err:  # untrusted-key specs, unreadable CSV
@@ -120,7 +120,7 @@ def _sign(args: Args) -> int:
 def _trusted(args: Args) -> dict[str, Any]:
     from anpr.hotlist import document
 
-    specs = args.pub or list(load_config(args.config).hotlist.trusted_keys)
+    specs = args.pub or list(load_config(args).hotlist.trusted_keys)
     return document.load_trusted(specs)
 
 
@@ -287,7 +287,7 @@ def _sync(args: Args) -> int:
     store = _open(args)
     if store is None:
         return 2
-    sources = build_sources(load_config(args.config).hotlist, store)
+    sources = build_sources(load_config(args).hotlist, store)
     if not sources:
         return _fail("no source configured (hotlist.file, hotlist.https_url or hotlist.mqtt)")
     results = {s.name: s.sync_once() for s in sources}

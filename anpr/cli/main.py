@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from anpr import __version__
-from anpr.cli.common import CommandError, apply_shared
+from anpr.cli.common import CommandError, add_log_level, apply_shared
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _setup_logging(level: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="anpr", description="Edge number-plate reader for Chilean roads.")
     parser.add_argument("--version", action="version", version=f"anpr {__version__}")
-    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR (default: the config's)")
+    add_log_level(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -34,7 +34,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     """The config and its outbox; a CommandError (exit 2) when either cannot be opened."""
     from anpr.uplink.sink import open_outbox
 
-    app = load_config(args.config)
+    app = load_config(args)
     try:
         return app, open_outbox(app.uplink, app.state_dir)
     except Exception as err:  # sqlite3.Error, OSError: a clear line, not a traceback

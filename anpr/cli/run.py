@@ -74,7 +74,7 @@ def _shown(value: Any) -> Any:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
+    cfg = load_config(args)
     if args.action == "check":
         print(f"{args.config or 'built-in defaults'}: OK ({len(cfg.cameras)} camera(s))")
         return 0
@@ -93,13 +93,13 @@ def _cmd_config(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from anpr.app.daemon import run_daemon
 
-    return run_daemon(load_config(args.config))
+    return run_daemon(load_config(args))
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from anpr.app.replay import replay
 
-    cfg = load_config(args.config)
+    cfg = load_config(args)
     return replay(
         cfg,
         Path(args.video),

@@ -78,7 +78,7 @@ def render(st: dict[str, Any]) -> list[str]:
 def _cmd_status(args: argparse.Namespace) -> int:
     from anpr.app.status import offline_status, read_status, status_path
 
-    cfg = load_config(args.config)
+    cfg = load_config(args)
     path = status_path(cfg)
     snap, age = read_status(path) if path is not None else (None, None)
     # Three missed rewrites: the daemon is gone or its status thread is stuck.

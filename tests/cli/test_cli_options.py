@@ -4,9 +4,11 @@ and one way of refusing a bad config (`anpr: <file>: <key> ...`, exit 2)."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.integration import ANPR, REPO
 
 from anpr.cli.common import leaves
 from anpr.cli.main import build_parser, main
@@ -104,3 +106,25 @@ def test_a_bad_config_is_one_line_naming_file_and_key(
     assert out == ""
     assert err.startswith(f"anpr: {bad}"), err
     assert "hotlist.fuzy" in err and "Traceback" not in err
+
+
+def test_the_configs_log_level_applies_unless_given(device: Path) -> None:
+    quiet = device.parent / "quiet.toml"
+    quiet.write_text('log_level = "ERROR"\n' + device.read_text())
+
+    def stderr(*argv: str) -> str:
+        res = subprocess.run([*ANPR, *argv], cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return res.stderr
+
+    unsigned = "are UNSIGNED"  # the store's warning about a local CSV list
+    assert unsigned in stderr("hotlist", "lookup", "PRKX21", "-c", str(device))
+    assert unsigned not in stderr("hotlist", "lookup", "PRKX21", "-c", str(quiet))
+    assert unsigned in stderr("hotlist", "lookup", "PRKX21", "-c", str(quiet), "--log-level", "warning")
+
+
+def test_a_misspelt_log_level_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["status", "--log-level", "LOUD"])
+    assert info.value.code == 2
+    assert "invalid choice: 'LOUD'" in capsys.readouterr().err
