@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from anpr.cli.common import add_config, add_json, load_config, print_json
+from anpr.cli.common import CommandError, add_config, add_json, load_config, print_json
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,8 @@ def _eval(args: argparse.Namespace) -> int:
         labels_path = args.labels or args.dir / "labels.csv"
         images = load_labels(labels_path)[: args.limit]
         detector = None if args.no_detector else build_detector(det_cfg)
-    except (ModelError, LabelsError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except ValueError as err:  # a bad --conf / --model value rejected by the config model
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except (ModelError, LabelsError, ValueError) as err:  # ValueError: a --conf/--model the config refuses
+        raise CommandError(f"eval: {err}") from None
     reader = None if args.no_reader else _build_reader(cfg)
     with logging_redirect_tqdm():  # log lines above the bar, never through it
         results = list(
@@ -115,8 +111,7 @@ def _eval(args: argparse.Namespace) -> int:
         try:
             page = write_html(args.report, args.dir, summary, results)
         except ReportError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+            raise CommandError(f"eval: {err}") from None
         print(f"report: {page}", file=sys.stderr)
     if args.json:
         print_json(summary)
