@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from anpr.cli import hotlist_room as room
 from anpr.cli.common import CommandError, add_config, add_json, add_output, load_config, print_json
 
 Args = argparse.Namespace
@@ -26,15 +25,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         q.set_defaults(func=func)
         return q
 
-    q = cmd("keygen", _keygen, "make an Ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub")
+    q = cmd("keygen", room.keygen, "make an Ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub")
     add_output(q, "path prefix of the two files", required=True)
-    q = cmd("sign", _sign, "sign a CSV as a full snapshot document")
+    q = cmd("sign", room.sign, "sign a CSV as a full snapshot document")
     q.add_argument("csv")
     q.add_argument("--key", required=True, help="private key (PEM) from keygen")
     q.add_argument("--version", type=int, required=True, help="list version, higher than the last issued")
     q.add_argument("--list", default="national", help="list name (must match the devices' hotlist.list_name)")
     add_output(q, "document file to write", required=True)
-    q = cmd("verify", _verify, "check a document's signature and contents", config=True)
+    q = cmd("verify", room.verify, "check a document's signature and contents", config=True)
     q.add_argument("document")
     q.add_argument("--pub", action="append", default=[], help="trusted public key (default: the config's)")
     add_json(q)
@@ -44,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = cmd("export", _export, "write the signed entries held (or --all) as CSV", config=True)
     add_output(q, "CSV file (default: stdout)")
     q.add_argument("--all", action="store_true", help="include the unsigned local entries")
-    q = cmd("diff", _diff, "compare two snapshots; with --key and -o, write the signed delta OLD->NEW")
+    q = cmd("diff", room.diff, "compare two snapshots; with --key and -o, write the signed delta OLD->NEW")
     q.add_argument("old")
     q.add_argument("new")
     q.add_argument("--key", default=None, help="private key to sign the delta")
@@ -63,9 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
 
 
-def _fail(msg: str, code: int = 2) -> int:
-    print(f"anpr hotlist: {msg}", file=sys.stderr)
-    return code
+def _fail(msg: str) -> int:
+    raise CommandError(f"hotlist: {msg}")
 
 
 def _open(args: Args) -> Any:
@@ -76,87 +74,6 @@ def _open(args: Args) -> Any:
         return open_hotlist(cfg.hotlist, cfg.state_dir)
     except ValueError as err:  # untrusted-key specs, unreadable CSV
         raise CommandError(f"hotlist: {err}") from None
-
-
-def _keygen(args: Args) -> int:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from anpr.hotlist import document
-
-    key = Ed25519PrivateKey.generate()
-    priv, pub = Path(f"{args.output}.key"), Path(f"{args.output}.pub")
-    fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(document.private_pem(key))
-    pub.write_text(document.public_b64(key.public_key()) + "\n")
-    print(f"key id {document.key_id(key.public_key())}: private {priv}, public {pub}")
-    return 0
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _sign(args: Args) -> int:
-    from anpr.hotlist import document
-    from anpr.hotlist.entries import read_csv
-
-    try:
-        key = document.load_private_key(args.key)
-        records = list(read_csv(args.csv))
-    except (OSError, ValueError) as err:
-        return _fail(str(err))
-    body = document.make_body("snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc))
-    _write_atomic(args.output, document.encode(body, key))
-    print(f"{args.output}: snapshot v{args.version} of list {args.list}, {len(records)} entries")
-    return 0
-
-
-def _trusted(args: Args) -> dict[str, Any]:
-    from anpr.hotlist import document
-
-    specs = args.pub or list(load_config(args).hotlist.trusted_keys)
-    return document.load_trusted(specs)
-
-
-def _verify(args: Args) -> int:
-    from anpr.hotlist import document
-    from anpr.hotlist.base import DocumentRefused
-
-    try:
-        doc = document.decode(Path(args.document).read_bytes(), _trusted(args))
-    except (OSError, ValueError) as err:
-        return _fail(str(err))
-    except DocumentRefused as ref:
-        if args.json:
-            print_json({"ok": False, "document": args.document, "refused": ref.reason, "detail": ref.detail})
-        else:
-            print(f"REFUSED {ref}")
-        return 1
-    if args.json:
-        print_json(
-            {
-                "ok": True, "document": args.document, "kind": doc.kind, "list_name": doc.list_name,
-                "version": doc.version, "base_version": doc.base_version, "issued_at": doc.issued_at,
-                "key_id": doc.key_id, "entries": len(doc.entries), "removed": len(doc.remove),
-            }
-        )  # fmt: skip
-        return 0
-    span = f"delta {doc.base_version}->{doc.version}" if doc.kind == "delta" else f"snapshot v{doc.version}"
-    print(
-        f"OK {span} list {doc.list_name} issued {doc.issued_at.isoformat()} key {doc.key_id}: "
-        + (
-            f"{len(doc.entries)} added, {len(doc.remove)} removed"
-            if doc.kind == "delta"
-            else f"{len(doc.entries)} entries"
-        )
-    )
-    return 0
 
 
 def _import(args: Args) -> int:
@@ -194,34 +111,6 @@ def _export(args: Args) -> int:
         return 2
     n = write_csv(args.output, store.records(None if args.all else "signed"), out=sys.stdout)
     print(f"{n} entries", file=sys.stderr)
-    return 0
-
-
-def _diff(args: Args) -> int:
-    from anpr.hotlist import document
-    from anpr.hotlist.base import DocumentRefused
-
-    try:
-        old, new = (document.read_unverified(Path(p).read_bytes()) for p in (args.old, args.new))
-    except (OSError, DocumentRefused) as err:
-        return _fail(str(err))
-    a = {(e["plate"], e.get("list_name", old.list_name)): dict(e) for e in old.entries}
-    b = {(e["plate"], e.get("list_name", new.list_name)): dict(e) for e in new.entries}
-    removed = sorted(set(a) - set(b))
-    changed = sorted(k for k in b if k in a and a[k] != b[k])
-    added = sorted(set(b) - set(a))
-    for k in removed:
-        print(f"- {k[0]} [{k[1]}]")
-    for k in added + changed:
-        print(f"{'+' if k in added else '~'} {k[0]} [{k[1]}] {b[k].get('reason', '')}")
-    print(f"v{old.version}->v{new.version}: {len(added)} added, {len(changed)} changed, {len(removed)} removed")
-    if args.key and args.output:
-        body = document.make_body(
-            "delta", new.list_name, new.version, [b[k] for k in added + changed],
-            issued_at=new.issued_at, base_version=old.version, remove=removed,
-        )  # fmt: skip
-        _write_atomic(args.output, document.encode(body, document.load_private_key(args.key)))
-        print(f"{args.output}: signed delta {old.version}->{new.version}")
     return 0
 
 

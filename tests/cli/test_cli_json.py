@@ -141,3 +141,13 @@ def _leaf_help(words: list[str]) -> str:
     for w in words:
         parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[w]
     return parser.format_help()
+
+
+def test_keygen_never_overwrites_a_private_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prefix = str(tmp_path / "cc")
+    assert main(["hotlist", "keygen", "-o", prefix]) == 0
+    before = (tmp_path / "cc.key").read_bytes()
+    capsys.readouterr()
+    assert main(["hotlist", "keygen", "-o", prefix]) == 2
+    assert capsys.readouterr().err.startswith(f"anpr: hotlist: {prefix}.key exists")
+    assert (tmp_path / "cc.key").read_bytes() == before
