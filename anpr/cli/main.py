@@ -7,6 +7,7 @@ The options every command shares are added here too, after registration (`common
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -72,7 +73,14 @@ def _setup_logging(level: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="anpr", description="Edge number-plate reader for Chilean roads.")
+    parser = argparse.ArgumentParser(
+        prog="anpr",
+        description="Edge number-plate reader for Chilean roads.",
+        epilog="Common options, the same in every command and accepted before or after its action: "
+        "-c/--config FILE where it reads a config, --json where it prints data, -o/--output PATH where it "
+        "writes a file, --log-level LEVEL. `anpr COMMAND -h` for the rest; `anpr completion bash` for tab "
+        "completion.",
+    )
     parser.add_argument("--version", action="version", version=f"anpr {__version__}")
     add_log_level(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -93,11 +101,8 @@ def _stdout_gone() -> int:
 
     The Python docs' recipe: point stdout at /dev/null so the flush at exit does not raise again.
     """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # stdout is not a real file (a test's capture)
-        pass
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # not a real file: a test's capture
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 141  # 128 + SIGPIPE, what the shell reports for a program killed by a closed pipe
 
 
