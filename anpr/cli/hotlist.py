@@ -150,11 +150,12 @@ def _lookup(args: Args) -> int:
         return 0 if matches else 1
     print(f"{text}" + (f" (format {p.format})" if p.format else ""))
     if not matches:
-        print(f"  no match (list version {store.version()})")
+        version = store.version()
+        print("  no match" + (f" (list version {version})" if version is not None else " (no signed list held)"))
     for m in matches:
         e = m.entry
         flag = " COVERT (never shown in the car)" if e.covert else ""
-        via = f" (via {m.matched_text})" if m.matched_text != text else ""
+        via = f" (via alternative {m.matched_text})" if m.matched_text in {c.text for c in alts} else ""
         print(f"  {m.kind} match (distance {m.distance}) {e.plate} [{e.list_name}] {e.reason} p{e.priority}{flag}{via}")
     return 0 if matches else 1
 
