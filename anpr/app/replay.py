@@ -1,12 +1,19 @@
-"""`anpr replay`: run a recorded video through the same pipeline as the car, printing its events."""
+"""`anpr replay`: run a recorded video through the same pipeline as the car, printing its events.
+
+Output: the event lines on `out` (stdout), then with `summary_json` the summary as one JSON object
+(`"kind": "summary"`); without it the summary goes to stderr as text. With a progress bar, log lines
+and event lines are written around the bar (tqdm.write) so they never tear it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -95,6 +102,7 @@ def replay(
     from anpr.uplink.wire import event_to_json
 
     stream = out or sys.stdout
+    write: Callable[[str], object] = stream.write
     if not video.exists():
         print(f"anpr replay: {video}: no such file or folder", file=sys.stderr)
         return 2
@@ -104,7 +112,7 @@ def replay(
     def on_event(ev: PlateEvent) -> None:
         events.append(ev)
         line = event_to_json(ev).decode() if fmt == "json" else _text_line(ev)
-        stream.write(line + "\n")
+        write(line + "\n")
         stream.flush()
 
     annotator = None
@@ -131,10 +139,18 @@ def replay(
             print(f"anpr replay: {err}", file=sys.stderr)
             return 2
     bar = None
+    around_bar: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     if progress:
         from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
 
         bar = tqdm(total=_frame_count(video), unit="frame", file=sys.stderr, desc=video.name)
+        around_bar = logging_redirect_tqdm()
+
+        def write_around_bar(text: str) -> None:  # clears the bar, writes the line, redraws the bar
+            tqdm.write(text, file=stream, end="")
+
+        write = write_around_bar
 
     def on_frame(frame: Frame) -> None:
         if annotator is not None:
@@ -144,13 +160,14 @@ def replay(
 
     t0 = time.perf_counter()
     try:
-        pipeline.run(threading.Event(), on_frame=on_frame)
+        with around_bar:
+            pipeline.run(threading.Event(), on_frame=on_frame)
     finally:
         if annotator is not None:
             annotator.close()
+        if bar is not None:
+            bar.close()
     wall = time.perf_counter() - t0
-    if bar is not None:
-        bar.close()
 
     snap = pipeline.health.snapshot()
     processed = snap.camera().processed
@@ -176,7 +193,8 @@ def replay(
             print(f"anpr replay: {err}", file=sys.stderr)
             return 2
     if summary_json:
-        print(json.dumps(summary, sort_keys=True), file=sys.stderr)
+        stream.write(json.dumps({"kind": "summary", **summary}, sort_keys=True) + "\n")
+        stream.flush()
     else:
         _print_summary(summary)
     return 0

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from anpr.cli.common import CommandError, add_config, add_json, load_config, print_json
+
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("dir", type=Path, help="folder with the images (paths in labels.csv are relative to it)")
     p.add_argument("--labels", type=Path, default=None, help="labels CSV (default: DIR/labels.csv)")
-    p.add_argument("-c", "--config", default=None, help="config file (detector and reader sections)")
+    add_config(p, "config file (detector and reader sections)")
     p.add_argument("--model", default=None, help="detector ONNX file (overrides the config)")
     p.add_argument("--conf", type=float, default=None, help="detector score threshold (overrides the config)")
     p.add_argument("--no-reader", action="store_true", help="score detection only")
@@ -33,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="images without a box: read whole (crop), detect first (detect), or crop when small (auto)",
     )
     p.add_argument("--limit", type=int, default=None, help="first N images only")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_json(p, "print one JSON object instead of text")
     p.add_argument(
         "--report",
         type=Path,
@@ -64,14 +66,14 @@ def _build_reader(cfg: Any) -> Any:
 
 def _eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from anpr.app.config import ConfigError, load
     from anpr.detect import ModelError, build_detector
     from anpr.evaluate.metrics import summarize
     from anpr.evaluate.runner import LabelsError, evaluate_images, load_labels
 
+    cfg = load_config(args)
     try:
-        cfg = load(args.config)
         overrides: dict[str, Any] = {}
         if args.model:
             overrides["model"] = args.model
@@ -81,23 +83,20 @@ def _eval(args: argparse.Namespace) -> int:
         labels_path = args.labels or args.dir / "labels.csv"
         images = load_labels(labels_path)[: args.limit]
         detector = None if args.no_detector else build_detector(det_cfg)
-    except (ConfigError, ModelError, LabelsError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except ValueError as err:  # a bad --conf / --model value rejected by the config model
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except (ModelError, LabelsError, ValueError) as err:  # ValueError: a --conf/--model the config refuses
+        raise CommandError(f"eval: {err}") from None
     reader = None if args.no_reader else _build_reader(cfg)
-    results = list(
-        tqdm(
-            evaluate_images(args.dir, images, detector, reader, args.unboxed),
-            total=len(images),
-            file=sys.stderr,
-            disable=None if len(images) > 20 else True,
-            desc="eval",
-            unit="img",
+    with logging_redirect_tqdm():  # log lines above the bar, never through it
+        results = list(
+            tqdm(
+                evaluate_images(args.dir, images, detector, reader, args.unboxed),
+                total=len(images),
+                file=sys.stderr,
+                disable=None if len(images) > 20 else True,
+                desc="eval",
+                unit="img",
+            )
         )
-    )
     summary: dict[str, Any] = {
         "set": str(args.dir),
         "labels": str(labels_path),
@@ -112,11 +111,10 @@ def _eval(args: argparse.Namespace) -> int:
         try:
             page = write_html(args.report, args.dir, summary, results)
         except ReportError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+            raise CommandError(f"eval: {err}") from None
         print(f"report: {page}", file=sys.stderr)
     if args.json:
-        print(json.dumps(summary, sort_keys=True))
+        print_json(summary)
     else:
         _print_text(summary)
     return 0

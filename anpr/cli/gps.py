@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import json
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from anpr.cli.common import add_config, add_json, load_config, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,33 +19,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gsub = p.add_subparsers(dest="gps_command", metavar="GPS_COMMAND", required=True)
 
     s = gsub.add_parser("status", help="source, fix, age and clock offset of the configured position source")
-    s.add_argument("-c", "--config", default=None, help="TOML config (default: built-in defaults)")
-    s.add_argument("--json", action="store_true", help="print JSON")
+    add_config(s, "TOML config (default: built-in defaults)")
+    add_json(s)
     s.add_argument("--wait", type=float, default=3.0, metavar="S", help="wait up to S seconds for a fix (default 3)")
     s.set_defaults(func=_status)
 
     r = gsub.add_parser("replay-check", help="read an NMEA log and summarise its fixes")
     r.add_argument("nmea", type=Path, metavar="NMEA", help="NMEA 0183 log file")
-    r.add_argument("--json", action="store_true", help="print JSON")
+    add_json(r)
     r.set_defaults(func=_replay_check)
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
 def _status(args: argparse.Namespace) -> int:
-    from anpr.app.config import ConfigError, load
     from anpr.gps import build_position
     from anpr.gps.clock import Clock
 
-    try:
-        cfg = load(args.config)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
+    cfg = load_config(args)
     clock = Clock(min_year=cfg.gps.min_valid_year, max_offset_s=cfg.gps.clock_max_offset_s)
     pos = build_position(cfg.gps, clock)
     if pos is None:
@@ -67,7 +57,7 @@ def _status(args: argparse.Namespace) -> int:
     doc = dataclasses.asdict(st) | {"current": None if current is None else dataclasses.asdict(current)}
     doc["clock_now"] = clock.now()
     if args.json:
-        print(json.dumps(doc, default=_jsonable, indent=2))
+        print_json(doc, indent=2)
     else:
         print(f"source:  {st.source} ({'connected' if st.connected else 'NOT connected'})")
         if current is None:
@@ -126,7 +116,7 @@ def _replay_check(args: argparse.Namespace) -> int:
             "with_heading": sum(1 for f in fixes if f.heading_deg is not None),
         }
     if args.json:
-        print(json.dumps(doc, default=_jsonable, indent=2))
+        print_json(doc, indent=2)
     else:
         for k, v in doc.items():
             print(f"{k + ':':<18} {v.isoformat() if isinstance(v, datetime) else v}")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from anpr.cli import hotlist_room as room
+from anpr.cli.common import CommandError, add_config, add_json, add_output, load_config, print_json
 
 Args = argparse.Namespace
 
@@ -21,144 +21,85 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     def cmd(name: str, func: Any, help_: str, config: bool = False) -> argparse.ArgumentParser:
         q = hs.add_parser(name, help=help_, description=help_)
         if config:
-            q.add_argument("-c", "--config", default=None, help="config TOML (default: built-in demo config)")
+            add_config(q)
         q.set_defaults(func=func)
         return q
 
-    q = cmd("keygen", _keygen, "make an Ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub")
-    q.add_argument("--out", required=True, help="path prefix of the two files")
-    q = cmd("sign", _sign, "sign a CSV as a full snapshot document")
+    q = cmd("keygen", room.keygen, "make an Ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub")
+    add_output(q, "path prefix of the two files", required=True)
+    q = cmd("sign", room.sign, "sign a CSV as a full snapshot document")
     q.add_argument("csv")
     q.add_argument("--key", required=True, help="private key (PEM) from keygen")
     q.add_argument("--version", type=int, required=True, help="list version, higher than the last issued")
     q.add_argument("--list", default="national", help="list name (must match the devices' hotlist.list_name)")
-    q.add_argument("--out", required=True, help="document file to write")
-    q = cmd("verify", _verify, "check a document's signature and contents", config=True)
+    add_output(q, "document file to write", required=True)
+    q = cmd("verify", room.verify, "check a document's signature and contents", config=True)
     q.add_argument("document")
     q.add_argument("--pub", action="append", default=[], help="trusted public key (default: the config's)")
+    add_json(q)
     q = cmd("import", _import, "apply a signed document, or load a CSV as the unsigned local list", config=True)
     q.add_argument("file")
+    add_json(q)
     q = cmd("export", _export, "write the signed entries held (or --all) as CSV", config=True)
-    q.add_argument("--out", default=None, help="CSV file (default: stdout)")
+    add_output(q, "CSV file (default: stdout)")
     q.add_argument("--all", action="store_true", help="include the unsigned local entries")
-    q = cmd("diff", _diff, "compare two snapshots; with --key and --out, write the signed delta OLD->NEW")
+    q = cmd("diff", room.diff, "compare two snapshots; with --key and -o, write the signed delta OLD->NEW")
     q.add_argument("old")
     q.add_argument("new")
     q.add_argument("--key", default=None, help="private key to sign the delta")
-    q.add_argument("--out", default=None, help="delta document to write")
+    add_output(q, "delta document to write")
     q = cmd("status", _status, "version, age, entries and the last refusal", config=True)
-    q.add_argument("--json", action="store_true")
-    q = cmd("lookup", _lookup, "match a plate as the pipeline would", config=True)
+    add_json(q)
+    q = cmd("lookup", _lookup, "match a plate as the pipeline would: the plate as read, then each match", config=True)
     q.add_argument("plate")
     q.add_argument("--alt", action="append", default=[], help="reader alternative (repeatable)")
-    cmd("sync", _sync, "fetch once from every configured source (file, HTTPS, MQTT)", config=True)
+    add_json(q)
+    q = cmd("sync", _sync, "fetch once from every configured source (file, HTTPS, MQTT)", config=True)
+    add_json(q)
     q = cmd("bench", _bench, "time import, lookups and a delta on a synthetic list")
     q.add_argument("--size", type=int, default=100_000)
-    q.add_argument("--json", action="store_true")
+    add_json(q)
     q.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
 
 
-def _fail(msg: str, code: int = 2) -> int:
-    print(f"anpr hotlist: {msg}", file=sys.stderr)
-    return code
+def _fail(msg: str) -> int:
+    raise CommandError(f"hotlist: {msg}")
 
 
 def _open(args: Args) -> Any:
-    from anpr.app.config import ConfigError, load
     from anpr.hotlist import build_hotlist as open_hotlist
 
+    cfg = load_config(args)
     try:
-        cfg = load(args.config)
         return open_hotlist(cfg.hotlist, cfg.state_dir)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
     except ValueError as err:  # untrusted-key specs, unreadable CSV
-        print(f"anpr hotlist: {err}", file=sys.stderr)
-    return None
-
-
-def _keygen(args: Args) -> int:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from anpr.hotlist import document
-
-    key = Ed25519PrivateKey.generate()
-    priv, pub = Path(f"{args.out}.key"), Path(f"{args.out}.pub")
-    fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(document.private_pem(key))
-    pub.write_text(document.public_b64(key.public_key()) + "\n")
-    print(f"key id {document.key_id(key.public_key())}: private {priv}, public {pub}")
-    return 0
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _sign(args: Args) -> int:
-    from anpr.hotlist import document
-    from anpr.hotlist.entries import read_csv
-
-    try:
-        key = document.load_private_key(args.key)
-        records = list(read_csv(args.csv))
-    except (OSError, ValueError) as err:
-        return _fail(str(err))
-    body = document.make_body("snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc))
-    _write_atomic(args.out, document.encode(body, key))
-    print(f"{args.out}: snapshot v{args.version} of list {args.list}, {len(records)} entries")
-    return 0
-
-
-def _trusted(args: Args) -> dict[str, Any]:
-    from anpr.app.config import load
-    from anpr.hotlist import document
-
-    specs = args.pub or list(load(args.config).hotlist.trusted_keys)
-    return document.load_trusted(specs)
-
-
-def _verify(args: Args) -> int:
-    from anpr.app.config import ConfigError
-    from anpr.hotlist import document
-    from anpr.hotlist.base import DocumentRefused
-
-    try:
-        doc = document.decode(Path(args.document).read_bytes(), _trusted(args))
-    except (OSError, ValueError, ConfigError) as err:
-        return _fail(str(err))
-    except DocumentRefused as ref:
-        print(f"REFUSED {ref}")
-        return 1
-    span = f"delta {doc.base_version}->{doc.version}" if doc.kind == "delta" else f"snapshot v{doc.version}"
-    print(
-        f"OK {span} list {doc.list_name} issued {doc.issued_at.isoformat()} key {doc.key_id}: "
-        + (
-            f"{len(doc.entries)} added, {len(doc.remove)} removed"
-            if doc.kind == "delta"
-            else f"{len(doc.entries)} entries"
-        )
-    )
-    return 0
+        raise CommandError(f"hotlist: {err}") from None
 
 
 def _import(args: Args) -> int:
     store = _open(args)
     if store is None:
         return 2
-    with open(args.file, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    if not gz:
-        print(f"loaded {store.import_csv(args.file)} UNSIGNED local entries")
-        return 0
-    result = store.apply_bytes(Path(args.file).read_bytes(), f"file:{args.file}")
-    print(f"{result}: version {store.version()}" + (f" ({store.status().last_refusal})" if result == "refused" else ""))
+    try:
+        with open(args.file, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        if not gz:
+            n = store.import_csv(args.file)
+            if args.json:
+                print_json({"file": args.file, "result": "loaded", "signed": False, "entries": n})
+            else:
+                print(f"loaded {n} UNSIGNED local entries")
+            return 0
+        result = store.apply_bytes(Path(args.file).read_bytes(), f"file:{args.file}")
+    except OSError as err:
+        return _fail(f"{args.file}: {err.strerror or err}")
+    refusal = store.status().last_refusal if result == "refused" else None
+    if args.json:
+        print_json(
+            {"file": args.file, "result": result, "signed": True, "version": store.version(), "refusal": refusal}
+        )
+    else:
+        print(f"{result}: version {store.version()}" + (f" ({refusal})" if refusal else ""))
     return 1 if result == "refused" else 0
 
 
@@ -168,36 +109,8 @@ def _export(args: Args) -> int:
     store = _open(args)
     if store is None:
         return 2
-    n = write_csv(args.out, store.records(None if args.all else "signed"), out=sys.stdout)
+    n = write_csv(args.output, store.records(None if args.all else "signed"), out=sys.stdout)
     print(f"{n} entries", file=sys.stderr)
-    return 0
-
-
-def _diff(args: Args) -> int:
-    from anpr.hotlist import document
-    from anpr.hotlist.base import DocumentRefused
-
-    try:
-        old, new = (document.read_unverified(Path(p).read_bytes()) for p in (args.old, args.new))
-    except (OSError, DocumentRefused) as err:
-        return _fail(str(err))
-    a = {(e["plate"], e.get("list_name", old.list_name)): dict(e) for e in old.entries}
-    b = {(e["plate"], e.get("list_name", new.list_name)): dict(e) for e in new.entries}
-    removed = sorted(set(a) - set(b))
-    changed = sorted(k for k in b if k in a and a[k] != b[k])
-    added = sorted(set(b) - set(a))
-    for k in removed:
-        print(f"- {k[0]} [{k[1]}]")
-    for k in added + changed:
-        print(f"{'+' if k in added else '~'} {k[0]} [{k[1]}] {b[k].get('reason', '')}")
-    print(f"v{old.version}->v{new.version}: {len(added)} added, {len(changed)} changed, {len(removed)} removed")
-    if args.key and args.out:
-        body = document.make_body(
-            "delta", new.list_name, new.version, [b[k] for k in added + changed],
-            issued_at=new.issued_at, base_version=old.version, remove=removed,
-        )  # fmt: skip
-        _write_atomic(args.out, document.encode(body, document.load_private_key(args.key)))
-        print(f"{args.out}: signed delta {old.version}->{new.version}")
     return 0
 
 
@@ -207,7 +120,7 @@ def _status(args: Args) -> int:
         return 2
     st = store.status()
     if args.json:
-        print(json.dumps(asdict(st), default=str, indent=2))
+        print_json(asdict(st), indent=2)
     else:
         for k, v in asdict(st).items():
             print(f"{k:18} {v}")
@@ -222,33 +135,63 @@ def _lookup(args: Args) -> int:
     if store is None:
         return 2
     p = parse(args.plate)
+    text = p.text or args.plate.strip().upper()
     alts = tuple(Candidate(parse(a).text, 0.5, parse(a).format) for a in args.alt)
-    m = store.match(PlateRead(p.text or args.plate.upper(), 1.0, (), args.plate, p.format, alts))
-    if m is None:
-        print(f"{p.text or args.plate}: no match (list version {store.version()})")
-        return 1
+    # The pipeline raises one hit per read: its best match (exact > wildcard > fuzzy).
+    found = store.match(PlateRead(text, 1.0, (), args.plate, p.format, alts))
+    matches = [] if found is None else [found]
+    if args.json:
+        print_json(
+            {
+                "input": args.plate, "plate": text, "format": p.format, "alternatives": [c.text for c in alts],
+                "list_version": store.version(), "matches": [_match_doc(m) for m in matches],
+            }
+        )  # fmt: skip
+        return 0 if matches else 1
+    print(f"{text}" + (f" (format {p.format})" if p.format else ""))
+    if not matches:
+        version = store.version()
+        print("  no match" + (f" (list version {version})" if version is not None else " (no signed list held)"))
+    for m in matches:
+        e = m.entry
+        flag = " COVERT (never shown in the car)" if e.covert else ""
+        via = f" (via alternative {m.matched_text})" if m.matched_text in {c.text for c in alts} else ""
+        print(f"  {m.kind} match (distance {m.distance}) {e.plate} [{e.list_name}] {e.reason} p{e.priority}{flag}{via}")
+    return 0 if matches else 1
+
+
+def _match_doc(m: Any) -> dict[str, Any]:
     e = m.entry
-    flag = " COVERT (never shown in the car)" if e.covert else ""
-    print(
-        f"{m.matched_text}: {m.kind} match (distance {m.distance}) {e.plate} [{e.list_name}] "
-        f"{e.reason} p{e.priority}{flag}"
-    )
-    return 0
+    return {
+        "kind": m.kind, "distance": m.distance, "matched_text": m.matched_text, "list_version": m.list_version,
+        "entry": {
+            "plate": e.plate, "list_name": e.list_name, "reason": e.reason, "priority": e.priority,
+            "covert": e.covert, "wildcard": e.wildcard, "expires_at": e.expires_at, "note": e.note,
+        },
+    }  # fmt: skip
 
 
 def _sync(args: Args) -> int:
-    from anpr.app.config import load
     from anpr.hotlist.sources import build_sources
 
     store = _open(args)
     if store is None:
         return 2
-    sources = build_sources(load(args.config).hotlist, store)
+    sources = build_sources(load_config(args).hotlist, store)
     if not sources:
         return _fail("no source configured (hotlist.file, hotlist.https_url or hotlist.mqtt)")
-    for s in sources:
-        print(f"{s.name}: {s.sync_once() or 'nothing new'}")
+    results = {s.name: s.sync_once() for s in sources}
     st = store.status()
+    if args.json:
+        print_json(
+            {
+                "sources": [{"name": k, "result": v or "nothing new"} for k, v in results.items()],
+                "version": st.version, "entries": st.entries, "last_refusal": st.last_refusal,
+            }
+        )  # fmt: skip
+        return 0
+    for name, result in results.items():
+        print(f"{name}: {result or 'nothing new'}")
     print(
         f"version {st.version}, {st.entries} entries"
         + (f", last refusal: {st.last_refusal}" if st.last_refusal else "")
@@ -261,7 +204,7 @@ def _bench(args: Args) -> int:
 
     figures = run_bench(args.size, args.dir)
     if args.json:
-        print(json.dumps(figures, indent=2))
+        print_json(figures, indent=2)
     else:
         for k, v in figures.items():
             print(f"{k:28} {v}")

@@ -1,17 +1,21 @@
-"""The `anpr` command. Each feature registers its own sub-commands from its `commands.py` module.
+"""The `anpr` command. Each command group registers its sub-commands from its module in `anpr.cli`.
 
 Logging is configured here and only here; library modules just use `logging.getLogger(__name__)`.
+The options every command shares are added here too, after registration (`common.apply_shared`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from anpr import __version__
+from anpr.cli.common import CommandError, add_log_level, apply_shared
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,15 @@ COMMAND_MODULES = (
     "anpr.cli.status",
     "anpr.cli.bench",
     "anpr.cli.control",
+    "anpr.cli.completion",
 )
+
+# Leaves whose module prints structured output but does not declare --json itself.
+JSON_COMMANDS = frozenset({("control", "publish-hotlist")})
 
 
 def _stderr_is_journal() -> bool:
     """True when systemd connected our stderr to journald (JOURNAL_STREAM names that very stream)."""
-    import os
-
     value = os.environ.get("JOURNAL_STREAM", "")
     try:
         dev, ino = (int(x) for x in value.split(":"))
@@ -67,9 +73,16 @@ def _setup_logging(level: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="anpr", description="Edge number-plate reader for Chilean roads.")
+    parser = argparse.ArgumentParser(
+        prog="anpr",
+        description="Edge number-plate reader for Chilean roads.",
+        epilog="Common options, the same in every command and accepted before or after its action: "
+        "-c/--config FILE where it reads a config, --json where it prints data, -o/--output PATH where it "
+        "writes a file, --log-level LEVEL. `anpr COMMAND -h` for the rest; `anpr completion bash` for tab "
+        "completion.",
+    )
     parser.add_argument("--version", action="version", version=f"anpr {__version__}")
-    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR (default: the config's)")
+    add_log_level(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -79,7 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    apply_shared(parser, JSON_COMMANDS)
     return parser
+
+
+def _stdout_gone() -> int:
+    """The reader of our stdout left (`anpr ... | head`): exit quietly, as a program killed by SIGPIPE.
+
+    The Python docs' recipe: point stdout at /dev/null so the flush at exit does not raise again.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # not a real file: a test's capture
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what the shell reports for a program killed by a closed pipe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,9 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _setup_logging(args.log_level or getattr(args, "default_log_level", "INFO"))
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _stdout_gone()
+    except CommandError as err:
+        print(f"anpr: {err}", file=sys.stderr)
+        return err.code
     except KeyboardInterrupt:
         return 130
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

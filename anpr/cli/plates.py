@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from anpr.cli.common import add_json, print_json
 
 __all__ = ["register"]
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Exit 0 valid, 1 invalid, 2 unusable input.",
     )
     p.add_argument("text", metavar="TEXT", help="the plate, e.g. BBCL12, 'bb·cl-12', GR1399")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json(p)
     p.add_argument("--decreed", action="store_true", help="also accept the decreed (not yet issued) formats")
     p.set_defaults(func=_plate, default_log_level="WARNING")
 
@@ -37,7 +38,7 @@ def _plate(args: argparse.Namespace) -> int:
             "check_digit": result.check_digit,
             "reason": result.reason,
         }
-        print(json.dumps(doc, ensure_ascii=False))
+        print_json(doc)
     elif not usable:
         print(f"error: {result.reason}", file=sys.stderr)
     else:

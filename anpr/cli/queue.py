@@ -7,53 +7,49 @@ import json
 import sys
 from typing import Any
 
+from anpr.cli.common import CommandError, add_config, add_json, add_output, load_config, print_json
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = sub.add_parser("queue", help="inspect and operate the store-and-forward outbox")
-    q.add_argument("-c", "--config", default=None, help="TOML config (default: built-in)")
+    add_config(q)  # before or after the action: `anpr queue -c X status` or `anpr queue status -c X`
     qs = q.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
     st = qs.add_parser("status", help="pending hits/reads, oldest age, bytes, evictions")
-    st.add_argument("--json", action="store_true", help="print JSON")
+    add_json(st)
     st.set_defaults(func=_status)
     dr = qs.add_parser("drain", help="publish what is pending to the configured broker, then exit")
     dr.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
+    add_json(dr)
     dr.set_defaults(func=_drain)
     ex = qs.add_parser("export", help="write events as JSON lines (one payload per line)")
     ex.add_argument("--pending", action="store_true", help="only undelivered events")
     ex.add_argument("--audit", action="store_true", help="export the audit trail instead of events")
-    ex.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    add_output(ex, "file to write (default: stdout)", default="-")
     ex.set_defaults(func=_export)
     pu = qs.add_parser("purge", help="apply the retention rules now")
     pu.set_defaults(func=_purge)
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from anpr.app.config import ConfigError, load
+    """The config and its outbox; a CommandError (exit 2) when either cannot be opened."""
     from anpr.uplink.sink import open_outbox
 
-    try:
-        app = load(args.config)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return None, None
+    app = load_config(args)
     try:
         return app, open_outbox(app.uplink, app.state_dir)
     except Exception as err:  # sqlite3.Error, OSError: a clear line, not a traceback
-        print(f"cannot open outbox: {err}", file=sys.stderr)
-        return None, None
+        raise CommandError(f"cannot open the outbox in {app.state_dir}: {err}") from None
 
 
 def _status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     _app, box = _open(args)
-    if box is None:
-        return 2
     st = asdict(box.stats())
     st["path"] = str(box.path)
     box.close()
     if args.json:
-        print(json.dumps(st, sort_keys=True))
+        print_json(st)
     else:
         for k, v in st.items():
             print(f"{k:22} {v}")
@@ -66,8 +62,6 @@ def _drain(args: argparse.Namespace) -> int:
     from anpr.uplink.sink import UplinkSink
 
     app, box = _open(args)
-    if box is None:
-        return 2
     if not app.uplink.enabled:
         print("uplink.enabled is false in this config: nowhere to drain to", file=sys.stderr)
         box.close()
@@ -83,6 +77,14 @@ def _drain(args: argparse.Namespace) -> int:
     st = box.stats()
     last_error = pub.last_error
     sink.close(2.0)
+    if args.json:
+        print_json(
+            {
+                "drained": ok, "published": pub.published, "pending_hits": st.pending_hits,
+                "pending_reads": st.pending_reads, "last_error": None if ok else (last_error or "broker slow"),
+            }
+        )  # fmt: skip
+        return 0 if ok else 1
     print(f"published {pub.published}; pending hits {st.pending_hits}, reads {st.pending_reads}")
     if not ok:
         print(f"not drained within {args.timeout:.0f} s: {last_error or 'broker slow'}", file=sys.stderr)
@@ -91,9 +93,11 @@ def _drain(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     _app, box = _open(args)
-    if box is None:
-        return 2
-    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+    try:
+        out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+    except OSError as err:
+        box.close()
+        raise CommandError(f"{args.output}: {err.strerror}") from None
     try:
         if args.audit:
             for i, at, kind, detail in box.audit_rows():
@@ -111,8 +115,6 @@ def _export(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     _app, box = _open(args)
-    if box is None:
-        return 2
     n = box.purge()
     box.close()
     print(f"purged {n} event(s)")

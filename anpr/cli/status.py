@@ -8,15 +8,15 @@ Exit codes: 0 running, 1 snapshot stale (daemon hung or stopped uncleanly), 3 no
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
+
+from anpr.cli.common import add_config, add_json, load_config, print_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="health of the running daemon: cameras, outbox, hotlist, position")
-    p.add_argument("-c", "--config", help="the daemon's TOML config (default: built-in defaults)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_config(p, "the daemon's TOML config (default: built-in defaults)")
+    add_json(p)
     p.set_defaults(func=_cmd_status)
 
 
@@ -76,14 +76,9 @@ def render(st: dict[str, Any]) -> list[str]:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from anpr.app.config import ConfigError, load
     from anpr.app.status import offline_status, read_status, status_path
 
-    try:
-        cfg = load(args.config)
-    except ConfigError as err:
-        print(f"anpr: {err}", file=sys.stderr)
-        return 2
+    cfg = load_config(args)
     path = status_path(cfg)
     snap, age = read_status(path) if path is not None else (None, None)
     # Three missed rewrites: the daemon is gone or its status thread is stuck.
@@ -97,7 +92,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             state, code = "stale", 1
         report = offline_status(cfg)
     if args.json:
-        print(json.dumps({"state": state, "status_age_s": age, "status": report}, sort_keys=True, default=str))
+        print_json({"state": state, "status_age_s": age, "status": report})
         return code
     where = str(path) if path is not None else "(no status file configured)"
     if state == "running":

@@ -6,31 +6,33 @@ import argparse
 import sys
 from pathlib import Path
 
+from anpr.cli.common import add_output
+
 
 def _overlay(args: argparse.Namespace) -> int:
     from anpr.synth.overlay import overlay_sets
 
     try:
-        n = overlay_sets([Path(s) for s in args.src], Path(args.out), args.per_image, args.seed)
+        n = overlay_sets([Path(s) for s in args.src], Path(args.output), args.per_image, args.seed)
     except (ValueError, FileNotFoundError, OSError) as err:
         print(f"anpr synth overlay: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {n} images and labels.csv to {args.out}")
+    print(f"wrote {n} images and labels.csv to {args.output}")
     return 0
 
 
 def _plates(args: argparse.Namespace) -> int:
     from anpr.synth.crops import write_crops
 
-    n = write_crops(Path(args.out), args.n, args.seed)
-    print(f"wrote {n} plate crops and labels.csv to {args.out}")
+    n = write_crops(Path(args.output), args.n, args.seed)
+    print(f"wrote {n} plate crops and labels.csv to {args.output}")
     return 0
 
 
 def _videos(args: argparse.Namespace) -> int:
     from anpr.synth.videos import build_all
 
-    for path in build_all(Path(args.out), only=args.only):
+    for path in build_all(Path(args.output), only=args.only):
         print(f"wrote {path} ({path.stat().st_size} bytes)")
     return 0
 
@@ -38,8 +40,8 @@ def _videos(args: argparse.Namespace) -> int:
 def _sheet(args: argparse.Namespace) -> int:
     from anpr.synth.sheet import write_sheet
 
-    write_sheet(Path(args.out), n=args.n, seed=args.seed)
-    print(f"wrote {args.out}")
+    write_sheet(Path(args.output), n=args.n, seed=args.seed)
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -49,24 +51,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("overlay", help="replace the labelled plates in real photo sets by rendered Chilean ones")
     p.add_argument("--src", action="append", required=True, help="a shared-format set folder (repeatable)")
-    p.add_argument("--out", required=True, help="output folder (images/ + labels.csv)")
+    add_output(p, "output folder (images/ + labels.csv)", required=True)
     p.add_argument("--per-image", type=int, default=1, help="variants per source image (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_overlay)
 
     p = ssub.add_parser("plates", help="reader training crops with text (labels.csv with empty boxes)")
     p.add_argument("--n", type=int, default=1000, help="number of crops (default 1000)")
-    p.add_argument("--out", required=True)
+    add_output(p, "output folder (crops + labels.csv)", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_plates)
 
     p = ssub.add_parser("videos", help="rebuild the sample videos, truth sidecars, hotlist and NMEA log")
-    p.add_argument("--out", default="sample_videos")
+    add_output(p, "output folder (default: sample_videos)", default="sample_videos")
     p.add_argument("--only", choices=("gantry_day", "patrol", "night_ir"), action="append", default=None)
     p.set_defaults(func=_videos)
 
     p = ssub.add_parser("sheet", help="contact sheet of random renders (PNG)")
-    p.add_argument("--out", default="docs/contact-sheet.png")
+    add_output(p, "PNG file (default: docs/contact-sheet.png)", default="docs/contact-sheet.png")
     p.add_argument("--n", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_sheet)

@@ -27,8 +27,9 @@ PATROL = "sample_videos/patrol.mp4"
 def _replay(*args: str) -> tuple[list[dict[str, Any]], list[bytes], dict[str, Any], str]:
     res = anpr("replay", *args, "--json", "--no-progress", check_rc=0)
     assert_clean_log(res.stderr)
-    lines = [ln.encode() for ln in res.stdout.splitlines()]
-    summary = json.loads(res.stderr.strip().splitlines()[-1])
+    *lines, last = [ln.encode() for ln in res.stdout.splitlines()]
+    summary = json.loads(last)  # --json: the summary is stdout's last line, after the events
+    assert summary["kind"] == "summary"
     return [json.loads(ln) for ln in lines], lines, summary, res.stderr
 
 
@@ -132,7 +133,7 @@ def test_corrupted_video_frames_are_counted_and_skipped(tmp_path: Path) -> None:
         assert str(bad) in res.stderr
         return
     assert res.returncode == 0, res.stderr
-    summary = json.loads(res.stderr.strip().splitlines()[-1])
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert 0 < summary["frames"] <= 24
     assert summary["corrupt_frames"] >= 0 and summary["errors"] == {}
 
@@ -152,7 +153,7 @@ def test_folder_with_a_non_image_is_a_counted_skip(tmp_path: Path) -> None:
     (folder / "frame99.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated jpeg")
     res = anpr("replay", str(folder), "--json", "--no-progress", check_rc=0)
     assert_clean_log(res.stderr)
-    summary = json.loads(res.stderr.strip().splitlines()[-1])
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert summary["frames"] == 3 and summary["corrupt_frames"] == 2, summary
     assert "notes.txt" in res.stderr and "frame99.jpg" in res.stderr
 

@@ -51,7 +51,7 @@ def test_annotated_video_has_every_frame_and_the_hit_in_red(
     monkeypatch.chdir(ROOT)
     out = tmp_path / "annotated.mp4"
     assert main(["replay", str(short_clip), "--annotate", str(out), "--json", "--no-progress"]) == 0
-    summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     src, ann = _frames(short_clip), _frames(out)
     assert len(ann) == len(src) == N == summary["annotated"]["frames"]
     assert ann[0].shape == src[0].shape
