@@ -125,8 +125,9 @@ class Pipeline:
         if tracker.wants_detection(frame.camera_id):
             dets = self._guarded("detect", lambda: detector.detect(frame.image))
             detections = list(dets) if isinstance(dets, list) else []
-        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost).
-        settled = tracker.settled(frame.camera_id, detections, frame.captured_at)
+        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost);
+        # the image lets the tracker read a detection that looks like another car.
+        settled = tracker.settled(frame.camera_id, detections, frame.captured_at, frame.image)
         observations = [
             Observation(frame.seq, frame.captured_at, det, None if i in settled else self._read(frame, det))
             for i, det in enumerate(detections)

@@ -52,6 +52,20 @@ class TrackerConfig(Section):
         le=10,
         description="while every open passage of a camera is confident, run the detector on every Nth frame only",
     )
+    other_plate_confidence: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="a read at least this sure of another plate (two characters off, one that no reader "
+        "confuses, or another format) never joins a passage whose consensus is confident: a new one begins",
+    )
+    min_look: float = Field(
+        default=0.5,
+        ge=-1.0,
+        le=1.0,
+        description="correlation of a detection's grey thumbnail with its passage's last one below which it "
+        "is read before it joins a settled passage, and an unsure read does not join a confident one",
+    )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"
     )
