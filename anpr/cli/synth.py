@@ -6,6 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+# The names `--only` accepts (anpr/synth/clips.py and traffic.py); kept here so `anpr --help` loads no synth.
+CLIP_NAMES = (
+    "gantry_day", "patrol", "night_ir",
+    "parked_row", "gantry_queue", "two_lanes", "bus_occlusion", "red_light", "cut_in",
+)  # fmt: skip
+
 
 def _overlay(args: argparse.Namespace) -> int:
     from anpr.synth.overlay import overlay_sets
@@ -62,7 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("videos", help="rebuild the sample videos, truth sidecars, hotlist and NMEA log")
     p.add_argument("--out", default="sample_videos")
-    p.add_argument("--only", choices=("gantry_day", "patrol", "night_ir"), action="append", default=None)
+    p.add_argument("--only", choices=CLIP_NAMES, action="append", default=None, help="one clip (repeatable)")
     p.set_defaults(func=_videos)
 
     p = ssub.add_parser("sheet", help="contact sheet of random renders (PNG)")

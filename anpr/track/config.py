@@ -8,7 +8,13 @@ from anpr.core.settings import Section
 
 
 class TrackerConfig(Section):
-    max_gap_s: float = Field(default=1.0, gt=0, le=60, description="a passage ends after this long unseen")
+    max_gap_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="a passage ends after this long unseen (a plate hidden by a passing bus keeps its passage; "
+        "the next car is told apart by its plate text, not by this gap)",
+    )
     min_iou: float = Field(default=0.1, ge=0.0, le=1.0, description="minimum IoU to join a detection to a track")
     hit_confidence: float = Field(
         default=0.8, ge=0.0, le=1.0, description="consensus confidence that raises an early hit"
@@ -64,7 +70,7 @@ class TrackerConfig(Section):
         ge=-1.0,
         le=1.0,
         description="correlation of a detection's grey thumbnail with its passage's last one below which it "
-        "is read before it joins a settled passage, and an unsure read does not join a confident one",
+        "is read before it joins a settled passage (a change of car on the fast path)",
     )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"

@@ -7,11 +7,12 @@ too far for IoU (fast or small plates) may still join a track whose predicted ce
 norfair would add a Kalman filter and a dependency for no gain at plate scale, so it is not used.
 
 What the plate says overrules where it is (anpr/track/identity.py): a passage whose consensus is
-confident never takes a detection that surely reads another plate, nor an unsure or unread one that
-looks like another car; that detection begins a new passage, so a queue or a row of parked cars gives
-one passage per car. The old passage stays open until max_gap_s unseen, so a car hidden for a moment by
-the one that cut in is found again; a new passage that never became confident while its parent was seen
-again after it was the reader misreading the parent's plate, and is dropped.
+confident never takes a detection that surely reads another plate; that detection begins a new
+passage, so a queue or a row of parked cars gives one passage per car. On the fast path (`settled`), a
+detection of a settled passage that jumps, changes size or looks unlike its last crop is read before it
+joins. The old passage stays open until max_gap_s unseen, so a car hidden for a moment by the one that
+cut in is found again; a new passage that never became confident while its parent was seen again after
+it was the reader misreading the parent's plate, and is dropped.
 
 All timing is in `captured_at` time, never wall time, so a replay is reproducible; passage ids are
 `{camera_id}-{n:06d}`, counted per camera from 1.
@@ -100,7 +101,7 @@ class IouTracker:
         tracks = self._open[camera_id]
         confident: list[Passage] = []
         looks = [look_of(image, o.detection.box) for o in observations]
-        matches, refused = self._match(tracks, observations, captured_at, looks)
+        matches, refused = self._match(tracks, observations, captured_at)
         for obs_index, obs in enumerate(observations):
             track = matches.get(obs_index)
             if track is None:
@@ -141,7 +142,7 @@ class IouTracker:
             return set()
         probes = [Observation(-1, at, d, None) for d in detections]
         looks = [None if image is None else look_of(image, d.box) for d in detections]
-        matches, _ = self._match(tracks, probes, at, looks)
+        matches, _ = self._match(tracks, probes, at)
         return {
             i
             for i, t in matches.items()
@@ -173,7 +174,6 @@ class IouTracker:
         tracks: list[OpenTrack],
         observations: Sequence[Observation],
         at: datetime,
-        looks: Sequence[Look | None],
     ) -> tuple[dict[int, OpenTrack], dict[int, OpenTrack]]:
         """Detection index -> its track; and, for detections a confident track refused where geometry
         would have joined them, the nearest refusing track (the parent of the passage they begin)."""
@@ -200,7 +200,7 @@ class IouTracker:
                     tier, score = 2, shift
                 else:
                     continue
-                if self._may_take(track, read, looks[oi]):
+                if self._may_take(track, read):
                     pairs.append((tier, int(not agrees), score, oi, ti))
                 else:
                     refusals.append((tier, score, oi, ti))
@@ -220,17 +220,14 @@ class IouTracker:
                 refused.setdefault(oi, tracks[ti])
         return result, refused
 
-    def _may_take(self, track: OpenTrack, read: PlateRead | None, look: Look | None) -> bool:
+    def _may_take(self, track: OpenTrack, read: PlateRead | None) -> bool:
         """False when a passage with a confident consensus must not take this detection: it surely reads
-        another plate, or it reads nothing sure of this one and looks like another car."""
+        another plate. An unsure read joins by geometry (a far or clipped plate misread), and so does an
+        unread one: `settled` has had any that looks like another car read first."""
         consensus = track.consensus
-        if not track.confident_sent or consensus is None:
-            return True  # an early, unsure consensus is still forming: geometry decides
-        if read is not None and not other_plate(read, consensus):
+        if not track.confident_sent or consensus is None or read is None:
             return True
-        if read is not None and read.confidence >= self.config.other_plate_confidence:
-            return False
-        return look is None or track.look is None or similarity(look, track.look) >= self.config.min_look
+        return read.confidence < self.config.other_plate_confidence or not other_plate(read, consensus)
 
     def _continues(self, track: OpenTrack, box: Box, at: datetime, look: Look | None) -> bool:
         """The detection carries on the settled passage smoothly (same place, size and look), so its read
