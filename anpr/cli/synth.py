@@ -41,6 +41,18 @@ def _videos(args: argparse.Namespace) -> int:
     return 0
 
 
+def _real_clip(args: argparse.Namespace) -> int:
+    from anpr.synth.realclip import build, parse_gap
+
+    try:
+        video, truth, n = build(Path(args.photos), parse_gap(args.gap), Path(args.out), seed=args.seed)
+    except (ValueError, OSError, RuntimeError) as err:
+        print(f"anpr synth real-clip: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {video} ({n} vehicles) and {truth}; score it with: anpr replay {video} --truth {truth}")
+    return 0
+
+
 def _sheet(args: argparse.Namespace) -> int:
     from anpr.synth.sheet import write_sheet
 
@@ -70,6 +82,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default="sample_videos")
     p.add_argument("--only", choices=CLIP_NAMES, action="append", default=None, help="one clip (repeatable)")
     p.set_defaults(func=_videos)
+
+    p = ssub.add_parser(
+        "real-clip", help="a traffic clip (and truth) from a labelled set of real photos of one fixed camera"
+    )
+    p.add_argument("--photos", required=True, help="a shared-format set folder (images/ + labels.csv with boxes)")
+    p.add_argument("--gap", default="0.2-0.5", help="seconds of empty road between vehicles: 1.6 or 0.2-0.5")
+    p.add_argument("--out", required=True, help="the .mp4 to write (its .truth.json goes next to it)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the gaps' lengths")
+    p.set_defaults(func=_real_clip)
 
     p = ssub.add_parser("sheet", help="contact sheet of random renders (PNG)")
     p.add_argument("--out", default="docs/contact-sheet.png")

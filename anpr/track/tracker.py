@@ -41,6 +41,8 @@ __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
 log = logging.getLogger(__name__)
 
 _MAX_RESIZE = 1.3  # a settled plate's width changes by less than this between detections, or it is read
+_GATE_GROWTH, _GATE_MAX = 3.0, 2.5  # centre-shift gate: + plate widths per second unseen, and its cap (x base)
+_SMOOTH_S, _SMOOTH_IOU = 0.3, 0.5  # a detection this soon and this close to the prediction carries its passage on
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,7 @@ class IouTracker:
         tracks = self._open[camera_id]
         confident: list[Passage] = []
         looks = [look_of(image, o.detection.box) for o in observations]
-        matches, refused = self._match(tracks, observations, captured_at)
+        matches, refused = self._match(tracks, observations, captured_at, looks)
         for obs_index, obs in enumerate(observations):
             track = matches.get(obs_index)
             if track is None:
@@ -142,7 +144,7 @@ class IouTracker:
             return set()
         probes = [Observation(-1, at, d, None) for d in detections]
         looks = [None if image is None else look_of(image, d.box) for d in detections]
-        matches, _ = self._match(tracks, probes, at)
+        matches, _ = self._match(tracks, probes, at, looks)
         return {
             i
             for i, t in matches.items()
@@ -174,6 +176,7 @@ class IouTracker:
         tracks: list[OpenTrack],
         observations: Sequence[Observation],
         at: datetime,
+        looks: Sequence[Look | None],
     ) -> tuple[dict[int, OpenTrack], dict[int, OpenTrack]]:
         """Detection index -> its track; and, for detections a confident track refused where geometry
         would have joined them, the nearest refusing track (the parent of the passage they begin)."""
@@ -192,7 +195,7 @@ class IouTracker:
                 shift = math.dist(centre(box), centre(pbox)) / width
                 if overlap >= self.config.min_iou and overlap > 0:
                     tier, score = 0, -overlap
-                elif shift <= self.config.max_center_shift:
+                elif shift <= self._gate(track, at):
                     tier, score = 1, shift
                 elif agrees:
                     # The same plate text on the same camera within max_gap_s is the same car, however far
@@ -200,7 +203,7 @@ class IouTracker:
                     tier, score = 2, shift
                 else:
                     continue
-                if self._may_take(track, read):
+                if self._may_take(track, read, at, box, pbox, looks[oi]):
                     pairs.append((tier, int(not agrees), score, oi, ti))
                 else:
                     refusals.append((tier, score, oi, ti))
@@ -220,14 +223,30 @@ class IouTracker:
                 refused.setdefault(oi, tracks[ti])
         return result, refused
 
-    def _may_take(self, track: OpenTrack, read: PlateRead | None) -> bool:
+    def _gate(self, track: OpenTrack, at: datetime) -> float:
+        """How far (plate widths) a detection's centre may lie from the predicted one: wider the longer the
+        track went unseen, as the prediction grows less sure (a far plate the detector missed a few frames,
+        whose one sighting gave no velocity yet)."""
+        base = self.config.max_center_shift
+        unseen = (at - track.last_seen).total_seconds()
+        return base and min(base + _GATE_GROWTH * unseen, _GATE_MAX * base)
+
+    def _may_take(
+        self, track: OpenTrack, read: PlateRead | None, at: datetime, box: Box, pbox: Box, look: Look | None
+    ) -> bool:
         """False when a passage with a confident consensus must not take this detection: it surely reads
-        another plate. An unsure read joins by geometry (a far or clipped plate misread), and so does an
-        unread one: `settled` has had any that looks like another car read first."""
+        another plate, and it does not carry the passage on smoothly. An unsure read joins by geometry (a
+        far or clipped plate misread), and so does an unread one (`settled` has any that looks like
+        another car read first). A smooth continuation (within a few frames, at the predicted place, size
+        and look) is the same plate whatever it reads: a far plate's confident misread (RT109 for RTFJ09)
+        must not split its car in two; the vote sorts the reads out."""
         consensus = track.consensus
         if not track.confident_sent or consensus is None or read is None:
             return True
-        return read.confidence < self.config.other_plate_confidence or not other_plate(read, consensus)
+        if read.confidence < self.config.other_plate_confidence or not other_plate(read, consensus):
+            return True
+        smooth = (at - track.last_seen).total_seconds() <= _SMOOTH_S and iou(box, pbox) >= _SMOOTH_IOU
+        return smooth and self._continues(track, box, at, look)
 
     def _continues(self, track: OpenTrack, box: Box, at: datetime, look: Look | None) -> bool:
         """The detection carries on the settled passage smoothly (same place, size and look), so its read
