@@ -66,7 +66,7 @@ class TrackerConfig(Section):
         "confuses, or another format) never joins a passage whose consensus is confident: a new one begins",
     )
     min_look: float = Field(
-        default=0.5,
+        default=0.7,
         ge=-1.0,
         le=1.0,
         description="correlation of a detection's grey thumbnail with its passage's last one below which it "

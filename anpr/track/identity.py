@@ -8,10 +8,11 @@ keep them apart:
   dropped on a far plate) is still the same plate, even where it changes the format; two differing
   characters, one differing character that no reader confuses (a fleet's consecutive plates), or
   another length is another plate.
-- `Look`: a small grey thumbnail of the plate and the bumper around it, compared by normalised
+- `Look`: a small grey thumbnail of the plate and the bumper around it, high-passed (the text's strokes
+  and edges, not the white plate on a darker body that every car shares), compared by normalised
   correlation. Frame to frame the same car correlates highly; the next car, however alike its plate,
-  differs in the text's strokes and the body around it. It only decides whether a detection must be
-  read before it joins a settled passage (the read then decides), so it may err toward reading.
+  differs in its strokes. It decides whether a detection must be read before it joins a settled
+  passage (the read then decides), so it may err toward reading.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from anpr.types import Image, PlateRead
 __all__ = ["Look", "look_of", "other_plate", "same_plate", "similarity"]
 
 Look = npt.NDArray[np.float32]
-"""A zero-mean, unit-norm grey thumbnail (`_THUMB`) of a plate and its surroundings."""
+"""A high-passed, unit-norm grey thumbnail (`_THUMB`) of a plate and its surroundings."""
 
-_THUMB = (32, 16)  # width, height: the text's strokes survive, noise and 1-px jitter do not
+_THUMB = (48, 24)  # width, height: the text's strokes survive, noise and 1-px jitter do not
+_HIGH_PASS_SIGMA = 2.0  # thumbnail pixels: what a blur this wide keeps (plate, body colour) is taken away
 _MARGIN = (0.25, 0.6)  # share of the plate's width / height added each side: bumper, lamps, body colour
 
 
@@ -68,7 +70,7 @@ def look_of(image: Image, box: Box) -> Look | None:
     roi = image[y1:y2, x1:x2]
     grey = roi if roi.ndim == 2 else cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY)
     thumb = cv2.resize(grey, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-    thumb -= thumb.mean()
+    thumb -= cv2.GaussianBlur(thumb, (0, 0), _HIGH_PASS_SIGMA)
     norm = float(np.linalg.norm(thumb))
     return np.asarray(thumb / norm if norm > 1e-3 else thumb, np.float32)
 

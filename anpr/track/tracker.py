@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 _MAX_RESIZE = 1.3  # a settled plate's width changes by less than this between detections, or it is read
 _GATE_GROWTH, _GATE_MAX = 3.0, 2.5  # centre-shift gate: + plate widths per second unseen, and its cap (x base)
-_SMOOTH_S, _SMOOTH_IOU = 0.3, 0.5  # a detection this soon and this close to the prediction carries its passage on
+_SMOOTH_S, _SMOOTH_IOU = 0.15, 0.5  # this soon (a few frames) and this close to the prediction: the same plate
 
 
 @dataclass(frozen=True, slots=True)
