@@ -104,7 +104,11 @@ def build(photos: Path, gap: tuple[float, float], out: Path, seed: int = 0) -> t
             yield frame
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    n = encode(video(), out, WIDTH, HEIGHT, FPS)
+    try:
+        n = encode(video(), out, WIDTH, HEIGHT, FPS)
+    except BaseException:
+        out.unlink(missing_ok=True)  # no half-written clip left behind
+        raise
     doc = {
         "clip": out.name,
         "width": WIDTH,
