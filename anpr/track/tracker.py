@@ -112,7 +112,8 @@ class IouTracker:
                 tracks.append(track)
             else:
                 self._move(track, obs.detection.box, captured_at)
-            track.look = looks[obs_index] if looks[obs_index] is not None else track.look
+            if looks[obs_index] is not None and not self._disagrees(track, obs.read):
+                track.look = looks[obs_index]  # a read of another plate that joined does not become the look
             if self._add(track, frame_seq, obs, image):
                 confident.append(track.passage())
         return TrackUpdate(confident=tuple(confident), ended=tuple(ended))
@@ -181,8 +182,9 @@ class IouTracker:
         """Detection index -> its track; and, for detections a confident track refused where geometry
         would have joined them, the nearest refusing track (the parent of the passage they begin)."""
         predicted = [t.predict(at) for t in tracks]
-        # (tier, disagrees, -overlap or shift, obs, track), sorted ascending: geometry first; within a tier
-        # a track whose reads the detection's read agrees with wins (a stale passage at the same place).
+        # (disagrees, tier, -overlap or shift, obs, track), sorted ascending: a track whose reads the
+        # detection's read agrees with first (the same plate on the same camera within max_gap_s is the same
+        # car), then geometry.
         pairs: list[tuple[int, int, float, int, int]] = []
         refusals: list[tuple[int, float, int, int]] = []
         for oi, obs in enumerate(observations):
@@ -203,8 +205,11 @@ class IouTracker:
                     tier, score = 2, shift
                 else:
                     continue
-                if self._may_take(track, read, at, box, pbox, looks[oi]):
-                    pairs.append((tier, int(not agrees), score, oi, ti))
+                # Unseen for long, a passage is found again by its plate text only: after a second of empty
+                # road the car at the same place is the next one unless it reads the same.
+                lost = (at - track.last_seen).total_seconds() > self.config.text_only_after_s
+                if (agrees or not lost) and self._may_take(track, read, at, box, pbox, looks[oi]):
+                    pairs.append((int(not agrees), tier, score, oi, ti))
                 else:
                     refusals.append((tier, score, oi, ti))
         pairs.sort()
@@ -223,6 +228,10 @@ class IouTracker:
                 refused.setdefault(oi, tracks[ti])
         return result, refused
 
+    @staticmethod
+    def _disagrees(track: OpenTrack, read: PlateRead | None) -> bool:
+        return read is not None and track.consensus is not None and other_plate(read, track.consensus)
+
     def _gate(self, track: OpenTrack, at: datetime) -> float:
         """How far (plate widths) a detection's centre may lie from the predicted one: wider the longer the
         track went unseen, as the prediction grows less sure (a far plate the detector missed a few frames,
@@ -234,12 +243,12 @@ class IouTracker:
     def _may_take(
         self, track: OpenTrack, read: PlateRead | None, at: datetime, box: Box, pbox: Box, look: Look | None
     ) -> bool:
-        """False when a passage with a confident consensus must not take this detection: it surely reads
-        another plate, and it does not carry the passage on smoothly. An unsure read joins by geometry (a
-        far or clipped plate misread), and so does an unread one (`settled` has any that looks like
-        another car read first). A smooth continuation (within a few frames, at the predicted place, size
-        and look) is the same plate whatever it reads: a far plate's confident misread (RT109 for RTFJ09)
-        must not split its car in two; the vote sorts the reads out."""
+        """False when a passage with a confident consensus must not take this detection: it reads another
+        plate with some confidence and does not carry the passage on smoothly. A smooth continuation
+        (within a few frames, at the predicted place, size and look) is the same plate whatever it reads:
+        a far plate's confident misread (RT109 for RTFJ09) must not split its car in two, the vote sorts
+        the reads out. An unread detection joins by geometry (`settled` has any that jumps or looks like
+        another car read first), and so does a read too unsure to say anything."""
         consensus = track.consensus
         if not track.confident_sent or consensus is None or read is None:
             return True
