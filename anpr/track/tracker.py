@@ -41,6 +41,7 @@ __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
 log = logging.getLogger(__name__)
 
 _MAX_RESIZE = 1.3  # a settled plate's width changes by less than this between detections, or it is read
+_GONE_S = 0.25  # an unconfident passage unseen this long is out of sight: detection may skip frames again
 _GATE_GROWTH, _GATE_MAX = 3.0, 2.5  # centre-shift gate: + plate widths per second unseen, and its cap (x base)
 _SMOOTH_S, _SMOOTH_IOU = 0.15, 0.5  # this soon (a few frames) and this close to the prediction: the same plate
 
@@ -69,8 +70,8 @@ class PassageTracker(Protocol):
         ...
 
     def wants_detection(self, camera_id: str) -> bool:
-        """False on frames where detection may be skipped: every open passage of the camera is confident,
-        and it was detected on fewer than N-1 frames ago (`TrackerConfig.detect_every_settled`)."""
+        """False on frames where detection may be skipped: every open passage of the camera is confident
+        (or out of sight), and it was detected on fewer than N-1 frames ago (`detect_every_settled`)."""
         ...
 
     def settled(
@@ -90,6 +91,7 @@ class IouTracker:
         self._open: dict[str, list[OpenTrack]] = {}
         self._counters: dict[str, int] = {}
         self._skipped: dict[str, int] = {}  # frames in a row without detection, per camera
+        self._now: dict[str, datetime] = {}  # the latest frame's capture time, per camera
 
     def update(
         self,
@@ -99,6 +101,7 @@ class IouTracker:
         image: Image,
         observations: Sequence[Observation],
     ) -> TrackUpdate:
+        self._now[camera_id] = captured_at
         ended = self._end_stale(camera_id, captured_at)
         tracks = self._open[camera_id]
         confident: list[Passage] = []
@@ -131,7 +134,12 @@ class IouTracker:
         tracks = self._open.get(camera_id, [])
         skipped = self._skipped.get(camera_id, 0)
         every = self.config.detect_every_settled
-        if every > 1 and skipped < every - 1 and tracks and all(t.confident_sent for t in tracks):
+        now = self._now.get(camera_id)
+        # A passage out of sight for a while (a junk detection, a car gone) needs no detection on every frame.
+        settled = all(
+            t.confident_sent or (now is not None and (now - t.last_seen).total_seconds() > _GONE_S) for t in tracks
+        )
+        if every > 1 and skipped < every - 1 and tracks and settled:
             self._skipped[camera_id] = skipped + 1
             return False
         self._skipped[camera_id] = 0
