@@ -108,8 +108,9 @@ class Pipeline:
         # a vehicle that appears meanwhile is found at most N-1 frames later.
         if tracker.wants_detection(frame.camera_id):
             detections = self._guarded("detect", lambda: detector.detect(frame.image)) or []
-        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost).
-        settled = tracker.settled(frame.camera_id, detections, frame.captured_at)
+        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost);
+        # the image lets the tracker read a detection that looks like another car.
+        settled = tracker.settled(frame.camera_id, detections, frame.captured_at, frame.image)
         observations = [
             Observation(frame.seq, frame.captured_at, det, None if i in settled else self._read(frame, det))
             for i, det in enumerate(detections)

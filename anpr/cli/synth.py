@@ -8,6 +8,12 @@ from pathlib import Path
 
 from anpr.cli.common import add_output
 
+# The names `--only` accepts (anpr/synth/clips.py and traffic.py); kept here so `anpr --help` loads no synth.
+CLIP_NAMES = (
+    "gantry_day", "patrol", "night_ir",
+    "parked_row", "gantry_queue", "two_lanes", "bus_occlusion", "red_light", "cut_in",
+)  # fmt: skip
+
 
 def _overlay(args: argparse.Namespace) -> int:
     from anpr.synth.overlay import overlay_sets
@@ -34,6 +40,18 @@ def _videos(args: argparse.Namespace) -> int:
 
     for path in build_all(Path(args.output), only=args.only):
         print(f"wrote {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+def _real_clip(args: argparse.Namespace) -> int:
+    from anpr.synth.realclip import build, parse_gap
+
+    try:
+        video, truth, n = build(Path(args.photos), parse_gap(args.gap), Path(args.output), seed=args.seed)
+    except (ValueError, OSError, RuntimeError) as err:
+        print(f"anpr synth real-clip: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {video} ({n} vehicles) and {truth}; score it with: anpr replay {video} --truth {truth}")
     return 0
 
 
@@ -65,7 +83,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = ssub.add_parser("videos", help="rebuild the sample videos, truth sidecars, hotlist and NMEA log")
     add_output(p, "output folder (default: sample_videos)", default="sample_videos")
     p.add_argument("--only", choices=("gantry_day", "patrol", "night_ir"), action="append", default=None)
+
+    p.add_argument("--out", default="sample_videos")
+    p.add_argument("--only", choices=CLIP_NAMES, action="append", default=None, help="one clip (repeatable)")
     p.set_defaults(func=_videos)
+
+    p = ssub.add_parser(
+        "real-clip", help="a traffic clip (and truth) from a labelled set of real photos of one fixed camera"
+    )
+    p.add_argument("--photos", required=True, help="a shared-format set folder (images/ + labels.csv with boxes)")
+    p.add_argument("--gap", default="0.2-0.5", help="seconds of empty road between vehicles: 1.6 or 0.2-0.5")
+    add_output(p, "the .mp4 to write (its .truth.json goes next to it)", required=True)
+    p.add_argument("--seed", type=int, default=0, help="seed of the gaps' lengths")
+    p.set_defaults(func=_real_clip)
 
     p = ssub.add_parser("sheet", help="contact sheet of random renders (PNG)")
     add_output(p, "PNG file (default: docs/contact-sheet.png)", default="docs/contact-sheet.png")

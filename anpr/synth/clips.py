@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 
 from anpr.synth.backdrop import Street
-from anpr.synth.videos import Clip, Track
+from anpr.synth.cliptypes import Clip, Track
 
 # A fixed camera on a low pole over the kerb lane (1.5 m up, long lens): plates grow from ~50 to ~290 px.
 GANTRY_DAY = Clip(

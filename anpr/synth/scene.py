@@ -88,6 +88,14 @@ class Vehicle:
     width: float = 1.76
     length: float = 4.3
     dim: float = 1.0  # night: everything but the lamps is this much darker
+    height: float = 1.45  # roof; above 2 m it is drawn as a bus: one tall box with a band of windows
+    across: bool = False  # a bus crossing the road: its length along X, its near face (a side) at z_near
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """x0, x1, z0, z1 of the body on the ground."""
+        if self.across:
+            return self.x - self.length / 2, self.x + self.length / 2, self.z_near, self.z_near + self.width
+        return self.x - self.width / 2, self.x + self.width / 2, self.z_near, self.z_near + self.length
 
     def _c(self, colour: BGR) -> BGR:
         return _shade(colour, self.dim)
@@ -100,21 +108,23 @@ class Vehicle:
             [(self.x - hw, y0 + PLATE_H, z), (self.x + hw, y0 + PLATE_H, z), (self.x + hw, y0, z), (self.x - hw, y0, z)]
         )
 
-    def silhouette(self, cam: Camera) -> npt.NDArray[np.int32] | None:
-        """Convex hull of the projected body: what this vehicle hides behind it."""
-        hw = self.width / 2
-        pts = np.array(
-            [
-                (self.x + sx * hw, y, self.z_near + sz * self.length)
-                for sx in (-1, 1)
-                for y in (0.0, 1.5)
-                for sz in (0, 1)
-            ]
-        )
-        uv, z = cam.project(pts)
-        if (z < 0.3).any():
-            return None
-        return np.asarray(cv2.convexHull(np.round(uv).astype(np.int32)), dtype=np.int32)
+    def silhouette(self, cam: Camera, *, cabin: bool = True) -> list[npt.NDArray[np.int32]]:
+        """Convex hulls of the projected body and cabin: what this vehicle hides behind it. `cabin=False`:
+        the whole body as one box 1.5 m tall (coarser: the sample clips' truth was made so)."""
+        x0, x1, z0, z1 = self.extent()
+        if self.height > 2.0 or not cabin:
+            parts = [(x0, x1, max(1.5, self.height), z0, z1)]
+        else:  # the body to the bumper's top, the cabin over the middle: a plate behind a boot shows
+            cz0, cz1 = (z0 + 1.0, z0 + 3.1) if self.facing == "front" else (z0 + 0.8, z0 + 2.9)
+            parts = [(x0, x1, 0.95, z0, z1), (x0 + 0.12, x1 - 0.12, self.height, cz0, cz1)]
+        hulls = []
+        for px0, px1, top, pz0, pz1 in parts:
+            pts = np.array([(x, y, z) for x in (px0, px1) for y in (0.0, top) for z in (pz0, pz1)])
+            uv, depth = cam.project(pts)
+            if (depth < 0.3).any():
+                continue
+            hulls.append(np.asarray(cv2.convexHull(np.round(uv).astype(np.int32)), dtype=np.int32))
+        return hulls
 
     def draw(self, img: Image, cam: Camera) -> None:
         hw, z0, z1 = self.width / 2, self.z_near, self.z_near + self.length
@@ -126,6 +136,9 @@ class Vehicle:
             self._c((28, 30, 32)),
         )  # shadow under the car
         shades = {"top": 1.12, "side": 0.72, "near": 0.92}
+        if self.height > 2.0:
+            self._draw_bus(img, cam, shades)
+            return
         for name, face in box_faces(x0, x1, 0.28, 0.95, z0, z1, cam):
             fill_world_poly(img, cam, face, self._c(_shade(self.colour, shades[name])))
         glass = self._c((70, 60, 50))
@@ -167,6 +180,15 @@ class Vehicle:
                 ],
                 self._c((35, 35, 38)),
             )  # grille
+
+    def _draw_bus(self, img: Image, cam: Camera, shades: dict[str, float]) -> None:
+        x0, x1, z0, z1 = self.extent()
+        for name, face in box_faces(x0, x1, 0.3, self.height, z0, z1, cam):
+            fill_world_poly(img, cam, face, self._c(_shade(self.colour, shades[name])))
+        glass, zf = self._c((70, 60, 50)), z0 - 0.005
+        # windows along the near face (a crossing bus's side) or a windscreen (one coming on)
+        wx0, wx1 = (x0 + 0.5, x1 - 0.5) if self.across else (x0 + 0.1, x1 - 0.1)
+        fill_world_poly(img, cam, [(wx0, 1.4, zf), (wx1, 1.4, zf), (wx1, 2.5, zf), (wx0, 2.5, zf)], glass)
 
 
 def paste_quad(img: Image, plate: Image, quad: Points) -> None:

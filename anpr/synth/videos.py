@@ -13,7 +13,7 @@ import random
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -21,7 +21,8 @@ import numpy as np
 
 from anpr.synth import effects
 from anpr.synth._np import u8
-from anpr.synth.backdrop import Street, draw_street
+from anpr.synth.backdrop import draw_street
+from anpr.synth.cliptypes import Clip, Track
 from anpr.synth.plate import render_plate
 from anpr.synth.scene import Camera, Vehicle, paste_quad
 from anpr.types import Image
@@ -29,40 +30,6 @@ from anpr.types import Image
 log = logging.getLogger(__name__)
 
 MIN_TRUTH_WIDTH = 16  # px: smaller plates are not in the truth (nobody can read them)
-
-
-@dataclass(frozen=True, slots=True)
-class Track:
-    """One vehicle: its plate, lane, where it starts, world speed (+ away from the camera) and look."""
-
-    text: str
-    x: float
-    z0: float
-    speed: float
-    colour: tuple[int, int, int]
-    facing: str = "front"
-    style: str = "private"
-    start: int = 0
-    expect: str = "none"  # "hit": on the hotlist; "near_miss": one confusable char off an entry
-
-
-@dataclass(frozen=True, slots=True)
-class Clip:
-    name: str
-    width: int
-    height: int
-    fps: int
-    frames: int
-    focal: float
-    cam_height: float
-    pitch: float
-    cam_x: float
-    cam_speed: float
-    street: Street
-    tracks: tuple[Track, ...]
-    night: bool = False
-    bounce: float = 0.0
-    notes: str = ""
 
 
 @dataclass(slots=True)
@@ -85,48 +52,68 @@ def _ir(frame: Image, rng: random.Random) -> Image:
     return effects.noise(out, rng, 3.0)
 
 
-def render(clip: Clip) -> Iterator[tuple[Image, dict[str, list[int]]]]:
-    """Yield each frame and the visible plates' boxes {text: [x1, y1, x2, y2]}."""
+def _plates(clip: Clip) -> dict[str, Image]:
     plates = {}
     for k, tr in enumerate(clip.tracks):
+        if tr.bus:
+            continue
         rp = render_plate(tr.text, random.Random(f"{clip.name}:{k}"), style=tr.style, px_per_mm=2.5)
         img = rp.image
         if clip.night:  # retro-reflective film under IR flash: bright plate, ink stays dark
             img = (img.astype(np.float32) * 1.15 + 30).clip(0, 255).astype(np.uint8)
         plates[tr.text] = img
+    return plates
+
+
+def render(clip: Clip) -> Iterator[tuple[Image, dict[str, list[int]]]]:
+    """Yield each frame and the visible plates' boxes {text: [x1, y1, x2, y2]} (`clip.hold` repeats)."""
+    plates = _plates(clip)
+    last: tuple[Image, dict[str, list[int]]] | None = None
     for i in range(clip.frames):
-        cam = _camera(clip, i)
-        frame = draw_street(cam, clip.street, cam.z, cam.z + 160)
-        if clip.night:
-            frame = (frame.astype(np.float32) * 0.15).astype(np.uint8)
-        t = i / clip.fps
-        live = [
-            (tr, Vehicle(tr.x, tr.z0 + tr.speed * (t - tr.start / clip.fps), tr.colour, tr.facing))
-            for tr in clip.tracks
-            if i >= tr.start
-        ]
-        live = [(tr, v) for tr, v in live if v.z_near - cam.z > 1.0]
-        live.sort(key=lambda tv: -tv[1].z_near)  # painter's order: far first
-        boxes: dict[str, list[int]] = {}
-        for idx, (tr, v) in enumerate(live):
-            (v if not clip.night else Vehicle(v.x, v.z_near, v.colour, v.facing, dim=0.15)).draw(frame, cam)
-            if clip.night and v.facing == "front":
-                for sx in (-0.6, 0.6):
-                    uv, z = cam.project(np.array([(v.x + sx, 0.73, v.z_near - 0.02)]))
-                    r = max(2, int(clip.focal * 0.12 / max(z[0], 0.5)))
-                    cv2.circle(frame, (int(uv[0, 0]), int(uv[0, 1])), r, (255, 255, 255), -1, cv2.LINE_AA)
-            quad, _ = cam.project(v.plate_corners())
-            paste_quad(frame, plates[tr.text], quad)
-            box = _visible_box(quad, [n for _, n in live[idx + 1 :]], cam)
-            if box is not None:
-                boxes[tr.text] = box
-        rng = random.Random(f"{clip.name}:frame:{i}")
-        frame = u8(cv2.GaussianBlur(frame, (0, 0), 0.6))
-        frame = _ir(frame, rng) if clip.night else effects.noise(frame, rng, 1.5)
-        yield frame, boxes
+        if last is not None and i % clip.hold:
+            yield last[0].copy(), dict(last[1])
+            continue
+        last = _frame(clip, i, plates)
+        yield last[0].copy(), dict(last[1])
 
 
-def _visible_box(quad: np.ndarray, nearer: Sequence[Vehicle], cam: Camera) -> list[int] | None:
+def _frame(clip: Clip, i: int, plates: dict[str, Image]) -> tuple[Image, dict[str, list[int]]]:
+    cam = _camera(clip, i)
+    frame = draw_street(cam, clip.street, cam.z, cam.z + 160)
+    if clip.night:
+        frame = (frame.astype(np.float32) * 0.15).astype(np.uint8)
+    t = i / clip.fps
+    live: list[tuple[Track, Vehicle]] = []
+    for tr in clip.tracks:
+        pos = tr.where(t, clip.fps)
+        if pos is not None:
+            v = Vehicle(pos[0], pos[1], tr.colour, tr.facing)
+            live.append((tr, replace(v, width=2.5, length=12.0, height=3.2, across=tr.across) if tr.bus else v))
+    live = [(tr, v) for tr, v in live if v.z_near - cam.z > 1.0]
+    live.sort(key=lambda tv: -tv[1].z_near)  # painter's order: far first
+    boxes: dict[str, list[int]] = {}
+    for idx, (tr, v) in enumerate(live):
+        (v if not clip.night else replace(v, dim=0.15)).draw(frame, cam)
+        if clip.night and v.facing == "front":
+            for sx in (-0.6, 0.6):
+                uv, z = cam.project(np.array([(v.x + sx, 0.73, v.z_near - 0.02)]))
+                r = max(2, int(clip.focal * 0.12 / max(z[0], 0.5)))
+                cv2.circle(frame, (int(uv[0, 0]), int(uv[0, 1])), r, (255, 255, 255), -1, cv2.LINE_AA)
+        if tr.bus:
+            continue
+        quad, _ = cam.project(v.plate_corners())
+        paste_quad(frame, plates[tr.text], quad)
+        box = _visible_box(quad, [n for _, n in live[idx + 1 :]], cam, clip.cabins)
+        if box is not None:
+            boxes[tr.text] = box
+    # A held (still) clip keeps one noise pattern: a minute at a red light then costs a few kilobytes.
+    rng = random.Random(f"{clip.name}:frame:{0 if clip.hold > 1 else i}")
+    frame = u8(cv2.GaussianBlur(frame, (0, 0), 0.6))
+    frame = _ir(frame, rng) if clip.night else effects.noise(frame, rng, 1.5)
+    return frame, boxes
+
+
+def _visible_box(quad: np.ndarray, nearer: Sequence[Vehicle], cam: Camera, cabins: bool) -> list[int] | None:
     """The plate's box if it is wide enough, wholly in the frame and hidden by no nearer vehicle."""
     x1, y1 = int(np.floor(quad[:, 0].min())), int(np.floor(quad[:, 1].min()))
     x2, y2 = int(np.ceil(quad[:, 0].max())), int(np.ceil(quad[:, 1].max()))
@@ -135,17 +122,15 @@ def _visible_box(quad: np.ndarray, nearer: Sequence[Vehicle], cam: Camera) -> li
     own = np.zeros((y2 - y1 + 1, x2 - x1 + 1), np.uint8)
     cv2.fillConvexPoly(own, np.round(quad - [x1, y1]).astype(np.int32), 1)
     for v in nearer:
-        hull = v.silhouette(cam)
-        if hull is None:
-            continue
         other = np.zeros_like(own)
-        cv2.fillConvexPoly(other, hull - [x1, y1], 1)
+        for hull in v.silhouette(cam, cabin=cabins):
+            cv2.fillConvexPoly(other, hull - [x1, y1], 1)
         if (own & other).sum() > 0.02 * own.sum():
             return None
     return [x1, y1, x2, y2]
 
 
-def encode(frames: Iterator[Image], path: Path, width: int, height: int, fps: int, crf: int = 23) -> int:
+def encode(frames: Iterator[Image], path: Path, width: int, height: int, fps: int, crf: int = 23, gop: int = 0) -> int:
     """Pipe BGR frames to ffmpeg/libx264 (one thread, bit-exact); returns the number of frames written."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
@@ -176,7 +161,7 @@ def encode(frames: Iterator[Image], path: Path, width: int, height: int, fps: in
         "-x264-params",
         "threads=1:lookahead-threads=1",
         "-g",
-        str(fps * 2),
+        str(gop or fps * 2),
         "-pix_fmt",
         "yuv420p",
         "-fflags",
@@ -208,7 +193,7 @@ def build_clip(clip: Clip, out_dir: Path) -> Path:
     """Render, encode and write `<name>.mp4` and `<name>.truth.json`."""
     from anpr.plates.chile import parse
 
-    truth = {tr.text: _Truth(tr) for tr in clip.tracks}
+    truth = {tr.text: _Truth(tr) for tr in clip.tracks if not tr.bus}
 
     def frames() -> Iterator[Image]:
         for i, (frame, boxes) in enumerate(render(clip)):
@@ -217,7 +202,7 @@ def build_clip(clip: Clip, out_dir: Path) -> Path:
             yield frame
 
     path = out_dir / f"{clip.name}.mp4"
-    n = encode(frames(), path, clip.width, clip.height, clip.fps)
+    n = encode(frames(), path, clip.width, clip.height, clip.fps, gop=clip.gop)
     doc = {
         "clip": path.name,
         "width": clip.width,
@@ -246,11 +231,14 @@ def build_clip(clip: Clip, out_dir: Path) -> Path:
 
 
 def build_all(out_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
+    """The sample clips in `out_dir`, the traffic scenarios in `out_dir/traffic`, the hotlist and NMEA log."""
     from anpr.synth.clips import CLIPS, write_hotlist
     from anpr.synth.nmea import write_patrol_log
+    from anpr.synth.traffic import TRAFFIC
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "traffic").mkdir(parents=True, exist_ok=True)
     paths = [build_clip(c, out_dir) for c in CLIPS if not only or c.name in only]
+    paths += [build_clip(c, out_dir / "traffic") for c in TRAFFIC if not only or c.name in only]
     paths.append(write_hotlist(out_dir / "hotlist.csv"))
     patrol = next(c for c in CLIPS if c.name == "patrol")
     paths.append(write_patrol_log(out_dir / "patrol.nmea", seconds=patrol.frames / patrol.fps, speed=patrol.cam_speed))

@@ -45,11 +45,14 @@ class PassageTracker(Protocol):
         ...
 
     def wants_detection(self, camera_id: str) -> bool:
-        """False on frames where detection may be skipped: every open passage of the camera is confident,
-        and it was detected on fewer than N-1 frames ago (`TrackerConfig.detect_every_settled`)."""
+        """False on frames where detection may be skipped: every open passage of the camera is confident
+        (or out of sight), and it was detected on fewer than N-1 frames ago (`detect_every_settled`)."""
         ...
 
-    def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
+    def settled(
+        self, camera_id: str, detections: Sequence[Detection], at: datetime, image: Image | None = None
+    ) -> set[int]:
         """Indices of `detections` that belong to passages whose consensus is settled and need no read
-        this frame (the pipeline then skips the reader for them: it is the second largest cost)."""
+        this frame (the pipeline then skips the reader for them: it is the second largest cost). With
+        `image`, a detection that looks unlike its passage's last crop is read (a change of car)."""
         ...

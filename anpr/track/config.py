@@ -8,7 +8,20 @@ from anpr.core.settings import Section
 
 
 class TrackerConfig(Section):
-    max_gap_s: float = Field(default=1.0, gt=0, le=60, description="a passage ends after this long unseen")
+    max_gap_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="a passage ends after this long unseen (a plate hidden by a passing bus keeps its passage; "
+        "the next car is told apart by its plate text, not by this gap)",
+    )
+    text_only_after_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="a passage unseen for longer than this is found again only by a read of its plate (until "
+        "max_gap_s): a detection at its place that reads nothing or another plate begins a new passage",
+    )
     min_iou: float = Field(default=0.1, ge=0.0, le=1.0, description="minimum IoU to join a detection to a track")
     hit_confidence: float = Field(
         default=0.8, ge=0.0, le=1.0, description="consensus confidence that raises an early hit"
@@ -51,6 +64,21 @@ class TrackerConfig(Section):
         ge=1,
         le=10,
         description="while every open passage of a camera is confident, run the detector on every Nth frame only",
+    )
+    other_plate_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="a read at least this sure of another plate (two characters off, one that no reader "
+        "confuses, or another length) never joins a passage whose consensus is confident, unless it carries "
+        "the passage on smoothly (a few frames, the predicted place, size and look): a new passage begins",
+    )
+    min_look: float = Field(
+        default=0.7,
+        ge=-1.0,
+        le=1.0,
+        description="correlation of a detection's grey thumbnail with its passage's last one below which it "
+        "is read before it joins a settled passage (a change of car on the fast path)",
     )
     alternative_weight: float = Field(
         default=0.3, ge=0.0, le=1.0, description="vote weight of a read's alternatives relative to its best string"

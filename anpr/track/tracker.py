@@ -4,8 +4,17 @@ The default `IouTracker` is a small greedy matcher: each open track predicts its
 capture time with a constant-velocity model, pairs are taken by IoU (highest first), and a detection
 too far for IoU (fast or small plates) may still join a track whose predicted centre is within
 `max_center_shift` plate widths, or, failing both, a track that already read the same plate text.
-norfair would add a Kalman filter and a dependency for no gain at plate scale, so it is not used. All
-timing is in `captured_at` time, never wall time, so a replay is reproducible; passage ids are
+norfair would add a Kalman filter and a dependency for no gain at plate scale, so it is not used.
+
+What the plate says overrules where it is (anpr/track/identity.py): a passage whose consensus is
+confident never takes a detection that surely reads another plate; that detection begins a new
+passage, so a queue or a row of parked cars gives one passage per car. On the fast path (`settled`), a
+detection of a settled passage that jumps, changes size or looks unlike its last crop is read before it
+joins. The old passage stays open until max_gap_s unseen, so a car hidden for a moment by the one that
+cut in is found again; a new passage that never became confident while its parent was seen again after
+it was the reader misreading the parent's plate, and is dropped.
+
+All timing is in `captured_at` time, never wall time, so a replay is reproducible; passage ids are
 `{camera_id}-{n:06d}`, counted per camera from 1.
 """
 
@@ -16,13 +25,13 @@ import logging
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from anpr.plates.chile import one_char_dropped
 from anpr.track.base import PassageTracker, TrackUpdate
 from anpr.track.boxes import Box, centre, crop_box, crop_quality, iou
 from anpr.track.config import TrackerConfig
+from anpr.track.identity import Look, look_of, other_plate, same_plate, similarity
+from anpr.track.state import OpenTrack
 from anpr.track.vote import tally
 from anpr.types import Detection, Image, Observation, Passage, PlateRead
 
@@ -30,40 +39,10 @@ __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(slots=True)
-class _Track:
-    passage_id: str
-    camera_id: str
-    first_seen: datetime
-    last_seen: datetime
-    box: Box
-    observations: deque[Observation]
-    reads: deque[tuple[PlateRead, float]]
-    """Each read with its vote weight (smaller plates weigh less)."""
-    velocity: Box = (0.0, 0.0, 0.0, 0.0)  # pixels per second, per box coordinate
-    best_crop: Image | None = None
-    best_quality: float = -1.0
-    consensus: PlateRead | None = None
-    confident_sent: bool = False
-    reads_to_skip: int = 0
-    """Once confident, the next reads_to_skip observations go unread (`TrackerConfig.read_every_confident`)."""
-
-    def predict(self, at: datetime) -> Box:
-        dt = (at - self.last_seen).total_seconds()
-        b, v = self.box, self.velocity
-        return (b[0] + v[0] * dt, b[1] + v[1] * dt, b[2] + v[2] * dt, b[3] + v[3] * dt)
-
-    def passage(self) -> Passage:
-        return Passage(
-            passage_id=self.passage_id,
-            camera_id=self.camera_id,
-            first_seen=self.first_seen,
-            last_seen=self.last_seen,
-            observations=tuple(self.observations),
-            consensus=self.consensus,
-            best_crop=self.best_crop,
-        )
+_MAX_RESIZE = 1.3  # a settled plate's width changes by less than this between detections, or it is read
+_GONE_S = 0.25  # an unconfident passage unseen this long is out of sight: detection may skip frames again
+_GATE_GROWTH, _GATE_MAX = 3.0, 2.5  # centre-shift gate: + plate widths per second unseen, and its cap (x base)
+_SMOOTH_S, _SMOOTH_IOU = 0.15, 0.5  # this soon (a few frames) and this close to the prediction: the same plate
 
 
 class IouTracker:
@@ -71,9 +50,10 @@ class IouTracker:
 
     def __init__(self, config: TrackerConfig | None = None) -> None:
         self.config = config or TrackerConfig()
-        self._open: dict[str, list[_Track]] = {}
+        self._open: dict[str, list[OpenTrack]] = {}
         self._counters: dict[str, int] = {}
         self._skipped: dict[str, int] = {}  # frames in a row without detection, per camera
+        self._now: dict[str, datetime] = {}  # the latest frame's capture time, per camera
 
     def update(
         self,
@@ -83,23 +63,28 @@ class IouTracker:
         image: Image,
         observations: Sequence[Observation],
     ) -> TrackUpdate:
+        self._now[camera_id] = captured_at
         ended = self._end_stale(camera_id, captured_at)
         tracks = self._open[camera_id]
         confident: list[Passage] = []
-        matches = self._match(tracks, observations, captured_at)
+        looks = [look_of(image, o.detection.box) for o in observations]
+        matches, refused = self._match(tracks, observations, captured_at, looks)
         for obs_index, obs in enumerate(observations):
             track = matches.get(obs_index)
             if track is None:
                 track = self._start(camera_id, captured_at, obs)
+                track.parent = refused.get(obs_index)
                 tracks.append(track)
             else:
                 self._move(track, obs.detection.box, captured_at)
+            if looks[obs_index] is not None and not self._disagrees(track, obs.read):
+                track.look = looks[obs_index]  # a read of another plate that joined does not become the look
             if self._add(track, frame_seq, obs, image):
                 confident.append(track.passage())
         return TrackUpdate(confident=tuple(confident), ended=tuple(ended))
 
     def flush(self) -> list[Passage]:
-        ended = [t.passage() for tracks in self._open.values() for t in tracks]
+        ended = [t.passage() for tracks in self._open.values() for t in tracks if not self._folded(t)]
         self._open.clear()
         return ended
 
@@ -111,19 +96,31 @@ class IouTracker:
         tracks = self._open.get(camera_id, [])
         skipped = self._skipped.get(camera_id, 0)
         every = self.config.detect_every_settled
-        if every > 1 and skipped < every - 1 and tracks and all(t.confident_sent for t in tracks):
+        now = self._now.get(camera_id)
+        # A passage out of sight for a while (a junk detection, a car gone) needs no detection on every frame.
+        settled = all(
+            t.confident_sent or (now is not None and (now - t.last_seen).total_seconds() > _GONE_S) for t in tracks
+        )
+        if every > 1 and skipped < every - 1 and tracks and settled:
             self._skipped[camera_id] = skipped + 1
             return False
         self._skipped[camera_id] = 0
         return True
 
-    def settled(self, camera_id: str, detections: Sequence[Detection], at: datetime) -> set[int]:
+    def settled(
+        self, camera_id: str, detections: Sequence[Detection], at: datetime, image: Image | None = None
+    ) -> set[int]:
         tracks = self._open.get(camera_id, [])
         if not tracks or self.config.read_every_confident <= 1:
             return set()
         probes = [Observation(-1, at, d, None) for d in detections]
-        matches = self._match(tracks, probes, at)
-        return {i for i, t in matches.items() if t.confident_sent and t.reads_to_skip > 0}
+        looks = [None if image is None else look_of(image, d.box) for d in detections]
+        matches, _ = self._match(tracks, probes, at, looks)
+        return {
+            i
+            for i, t in matches.items()
+            if t.confident_sent and t.reads_to_skip > 0 and self._continues(t, detections[i].box, at, looks[i])
+        }
 
     def open_passages(self, camera_id: str | None = None) -> list[Passage]:
         return [t.passage() for cam, ts in self._open.items() if camera_id in (None, cam) for t in ts]
@@ -131,59 +128,139 @@ class IouTracker:
     # -- internals ------------------------------------------------------------------------------
 
     def _end_stale(self, camera_id: str, now: datetime) -> list[Passage]:
-        keep: list[_Track] = []
+        keep: list[OpenTrack] = []
         ended: list[Passage] = []
         for track in self._open.get(camera_id, []):
             unseen = (now - track.last_seen).total_seconds()
             open_for = (now - track.first_seen).total_seconds()
             if unseen > self.config.max_gap_s or open_for > self.config.max_passage_s:
-                ended.append(track.passage())
+                if not self._folded(track):
+                    ended.append(track.passage())
+                track.parent = None  # no chain of ended passages kept alive through their children
             else:
                 keep.append(track)
         self._open[camera_id] = keep
         return ended
 
-    def _match(self, tracks: list[_Track], observations: Sequence[Observation], at: datetime) -> dict[int, _Track]:
+    def _match(
+        self,
+        tracks: list[OpenTrack],
+        observations: Sequence[Observation],
+        at: datetime,
+        looks: Sequence[Look | None],
+    ) -> tuple[dict[int, OpenTrack], dict[int, OpenTrack]]:
+        """Detection index -> its track; and, for detections a confident track refused where geometry
+        would have joined them, the nearest refusing track (the parent of the passage they begin)."""
         predicted = [t.predict(at) for t in tracks]
-        pairs: list[tuple[int, float, int, int]] = []  # (tier, -score, obs, track): sorted ascending
+        # (disagrees, tier, -overlap or shift, obs, track), sorted ascending: a track whose reads the
+        # detection's read agrees with first (the same plate on the same camera within max_gap_s is the same
+        # car), then geometry.
+        pairs: list[tuple[int, int, float, int, int]] = []
+        refusals: list[tuple[int, float, int, int]] = []
         for oi, obs in enumerate(observations):
-            box = obs.detection.box
+            box, read = obs.detection.box, obs.read
             for ti, pbox in enumerate(predicted):
+                track = tracks[ti]
+                agrees = read is not None and any(same_plate(read.text, r.text) for r, _ in track.reads)
                 overlap = iou(box, pbox)
-                if overlap >= self.config.min_iou and overlap > 0:
-                    pairs.append((0, -overlap, oi, ti))
-                    continue
                 width = max(pbox[2] - pbox[0], box[2] - box[0], 1.0)
                 shift = math.dist(centre(box), centre(pbox)) / width
-                if shift <= self.config.max_center_shift:
-                    pairs.append((1, shift, oi, ti))
-                elif obs.read is not None and any(_same_plate(obs.read.text, r.text) for r, _ in tracks[ti].reads):
+                if overlap >= self.config.min_iou and overlap > 0:
+                    tier, score = 0, -overlap
+                elif shift <= self._gate(track, at):
+                    tier, score = 1, shift
+                elif agrees:
                     # The same plate text on the same camera within max_gap_s is the same car, however far
                     # it moved: a live camera dropping frames can lose a far plate for several frames.
-                    pairs.append((2, shift, oi, ti))
+                    tier, score = 2, shift
+                else:
+                    continue
+                # Unseen for long, a passage is found again by its plate text only: after a second of empty
+                # road the car at the same place is the next one unless it reads the same.
+                lost = (at - track.last_seen).total_seconds() > self.config.text_only_after_s
+                if (agrees or not lost) and self._may_take(track, read, at, box, pbox, looks[oi]):
+                    pairs.append((int(not agrees), tier, score, oi, ti))
+                else:
+                    refusals.append((tier, score, oi, ti))
         pairs.sort()
         used_obs: set[int] = set()
         used_tracks: set[int] = set()
-        result: dict[int, _Track] = {}
-        for _, _, oi, ti in pairs:
+        result: dict[int, OpenTrack] = {}
+        for *_, oi, ti in pairs:
             if oi in used_obs or ti in used_tracks:
                 continue
             used_obs.add(oi)
             used_tracks.add(ti)
             result[oi] = tracks[ti]
-        return result
+        refused: dict[int, OpenTrack] = {}
+        for *_, oi, ti in sorted(refusals):
+            if oi not in result:
+                refused.setdefault(oi, tracks[ti])
+        return result, refused
 
-    def _start(self, camera_id: str, at: datetime, obs: Observation) -> _Track:
+    @staticmethod
+    def _disagrees(track: OpenTrack, read: PlateRead | None) -> bool:
+        return read is not None and track.consensus is not None and other_plate(read, track.consensus)
+
+    def _gate(self, track: OpenTrack, at: datetime) -> float:
+        """How far (plate widths) a detection's centre may lie from the predicted one: wider the longer the
+        track went unseen, as the prediction grows less sure (a far plate the detector missed a few frames,
+        whose one sighting gave no velocity yet)."""
+        base = self.config.max_center_shift
+        unseen = (at - track.last_seen).total_seconds()
+        return base and min(base + _GATE_GROWTH * unseen, _GATE_MAX * base)
+
+    def _may_take(
+        self, track: OpenTrack, read: PlateRead | None, at: datetime, box: Box, pbox: Box, look: Look | None
+    ) -> bool:
+        """False when a passage with a confident consensus must not take this detection: it reads another
+        plate with some confidence and does not carry the passage on smoothly. A smooth continuation
+        (within a few frames, at the predicted place, size and look) is the same plate whatever it reads:
+        a far plate's confident misread (RT109 for RTFJ09) must not split its car in two, the vote sorts
+        the reads out. An unread detection joins by geometry (`settled` has any that jumps or looks like
+        another car read first), and so does a read too unsure to say anything."""
+        consensus = track.consensus
+        if not track.confident_sent or consensus is None or read is None:
+            return True
+        if read.confidence < self.config.other_plate_confidence or not other_plate(read, consensus):
+            return True
+        smooth = (at - track.last_seen).total_seconds() <= _SMOOTH_S and iou(box, pbox) >= _SMOOTH_IOU
+        return smooth and self._continues(track, box, at, look)
+
+    def _continues(self, track: OpenTrack, box: Box, at: datetime, look: Look | None) -> bool:
+        """The detection carries on the settled passage smoothly (same place, size and look), so its read
+        may be skipped; a jump, a change of size or of look is read before it joins (a change of car)."""
+        pbox = track.predict(at)
+        if iou(box, pbox) < self.config.min_iou:
+            return False
+        ratio = (box[2] - box[0]) / max(pbox[2] - pbox[0], 1.0)
+        if not 1 / _MAX_RESIZE <= ratio <= _MAX_RESIZE:
+            return False
+        return look is None or track.look is None or similarity(look, track.look) >= self.config.min_look
+
+    def _folded(self, track: OpenTrack) -> bool:
+        if not track.misread_of_parent():
+            return False
+        consensus = track.consensus.text if track.consensus else "nothing"
+        log.debug(
+            "passage %s (%s) was a misread of %s: dropped",
+            track.passage_id,
+            consensus,
+            track.parent.passage_id if track.parent else "?",
+        )
+        return True
+
+    def _start(self, camera_id: str, at: datetime, obs: Observation) -> OpenTrack:
         n = self._counters.get(camera_id, 0) + 1
         self._counters[camera_id] = n
         limit = self.config.max_observations
-        track = _Track(
+        track = OpenTrack(
             f"{camera_id}-{n:06d}", camera_id, at, at, obs.detection.box, deque(maxlen=limit), deque(maxlen=limit)
         )
         log.debug("passage %s started at frame %d", track.passage_id, obs.frame_seq)
         return track
 
-    def _move(self, track: _Track, box: Box, at: datetime) -> None:
+    def _move(self, track: OpenTrack, box: Box, at: datetime) -> None:
         dt = (at - track.last_seen).total_seconds()
         if dt > 0:
             measured = tuple((new - old) / dt for new, old in zip(box, track.box, strict=True))
@@ -193,7 +270,7 @@ class IouTracker:
         track.box = box
         track.last_seen = max(track.last_seen, at)
 
-    def _add(self, track: _Track, frame_seq: int, obs: Observation, image: Image) -> bool:
+    def _add(self, track: OpenTrack, frame_seq: int, obs: Observation, image: Image) -> bool:
         """Record `obs`; True when the consensus has just become confident, or changed text once confident."""
         track.observations.append(obs)
         crop = crop_box(image, obs.detection.box)
@@ -226,12 +303,13 @@ class IouTracker:
             track, result.read.text
         ):
             track.confident_sent = True
+            track.parent = None  # a car of its own
             track.reads_to_skip = cfg.read_every_confident - 1
             log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
             return True
         return False
 
-    def _confirmed(self, track: _Track, text: str) -> bool:
+    def _confirmed(self, track: OpenTrack, text: str) -> bool:
         """The plate, now near, read the same and sure `confirm_reads` times in a row.
 
         The vote keeps every read, so a far approach's misreads can hold the consensus below
@@ -241,11 +319,3 @@ class IouTracker:
             return False
         latest = itertools.islice(reversed(track.reads), n)  # no copy of the whole deque on every read
         return all(r.text == text and r.confidence >= cfg.hit_confidence for r, _ in latest)
-
-
-def _same_plate(a: str, b: str) -> bool:
-    """Equal, or equal but for one character the reader dropped (a far plate: DRL87 for DRWL87).
-
-    A substituted character is not enough: consecutive plates (a dealer's or a rental fleet's) drive
-    together, and merging them would vote one of them away."""
-    return a == b or one_char_dropped(a, b)

@@ -162,3 +162,26 @@ def test_missing_video_is_a_clear_error(tmp_path: Path) -> None:
     res = anpr("replay", str(tmp_path / "nope.mp4"), "--no-progress")
     assert res.returncode == 2 and "nope.mp4" in res.stderr
     assert_clean_log(res.stderr)
+
+
+TRAFFIC = ("parked_row", "gantry_queue", "two_lanes", "bus_occlusion", "red_light", "cut_in")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", TRAFFIC)
+def test_traffic_scenario_gives_one_passage_per_vehicle(clip: str) -> None:
+    """Issue 16: plates following each other at about the same place (a queue, parked cars, a cut-in),
+    side by side, hidden by a bus for 1.5 s, or waiting a minute: every plate read exactly, nothing
+    invented, and one final event (one passage) per vehicle."""
+    path = SAMPLES / "traffic" / f"{clip}.mp4"
+    events, _, summary, _ = _replay(str(path), "--truth", str(path.with_suffix(".truth.json")))
+    score = summary["score"]
+    assert score["read_exact"] == score["plates"] and score["plates"] >= 1, score
+    assert score["missed"] == score["misread"] == score["phantoms"] == [], score
+    finals = sorted(e["plate"] for e in events if e["final"])
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    assert finals == sorted(p["text"] for p in truth["plates"]), "one passage per vehicle"
+    if clip == "red_light":
+        assert summary["frames"] == 248 and truth["fps"] == 4  # a minute of capture time, one event
+        (event,) = events
+        assert (iso(event["last_seen"]) - iso(event["first_seen"])).total_seconds() > 55

@@ -21,7 +21,9 @@ from anpr.plates.chile import parse
 from anpr.plates.confusion import CONFUSABLE
 from anpr.synth.clips import CLIPS
 from anpr.synth.nmea import sentences
+from anpr.synth.traffic import TRAFFIC
 from anpr.synth.videos import encode, render
+from anpr.track.config import TrackerConfig
 
 ROOT = Path(__file__).resolve().parents[2] / "sample_videos"
 
@@ -40,7 +42,7 @@ def _hotlist() -> list[dict[str, str]]:
 
 
 def test_folder_under_15_mb() -> None:
-    assert sum(p.stat().st_size for p in ROOT.iterdir()) < 15 * 1024 * 1024
+    assert sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file()) < 15 * 1024 * 1024
 
 
 @pytest.mark.parametrize("clip", CLIPS, ids=lambda c: c.name)
@@ -152,3 +154,62 @@ def test_encoding_is_byte_for_byte_repeatable(tmp_path: Path) -> None:
     assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
     cap = cv2.VideoCapture(str(tmp_path / "a.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames: list[np.ndarray] = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+@pytest.mark.parametrize("clip", TRAFFIC, ids=lambda c: c.name)
+def test_traffic_clip_matches_its_script(clip: Any) -> None:
+    doc = json.loads((ROOT / "traffic" / f"{clip.name}.truth.json").read_text())
+    frames = _frames(ROOT / "traffic" / doc["clip"])
+    assert len(frames) == doc["frame_count"] == clip.frames and doc["fps"] == clip.fps
+    assert frames[0].shape[:2] == (clip.height, clip.width) and clip.height <= 720
+    assert (ROOT / "traffic" / doc["clip"]).stat().st_size < 1024 * 1024  # small: the tests replay them
+    plates = [tr.text for tr in clip.tracks if not tr.bus]
+    assert [p["text"] for p in doc["plates"]] == plates
+    for p in doc["plates"]:
+        assert parse(p["text"]).valid and p["frames_visible"] >= 10, p["text"]
+    frame0, boxes0 = next(render(clip))
+    mse = float(np.mean((frame0.astype(np.float64) - frames[0].astype(np.float64)) ** 2))
+    assert 10 * math.log10(255**2 / max(mse, 1e-9)) > 30
+    assert boxes0 == {p["text"]: p["boxes"][0]["box"] for p in doc["plates"] if p["first_frame"] == 0}
+
+
+def _visible_s(name: str) -> list[tuple[str, float, float, float]]:
+    """Per plate: first and last second in view, and its longest time hidden in between."""
+    doc = json.loads((ROOT / "traffic" / f"{name}.truth.json").read_text())
+    out = []
+    for p in doc["plates"]:
+        frames = [b["frame"] for b in p["boxes"]]
+        hidden = max((b - a - 1 for a, b in itertools.pairwise(frames)), default=0)
+        out.append((p["text"], frames[0] / doc["fps"], frames[-1] / doc["fps"], hidden / doc["fps"]))
+    return out
+
+
+def test_traffic_scenarios_are_what_their_names_say() -> None:
+    max_gap = TrackerConfig().max_gap_s
+    # Plates following each other: the next shows 0.2-1 s after the one before left, at about its place.
+    for name in ("parked_row", "gantry_queue"):
+        spans = sorted(_visible_s(name), key=lambda s: s[1])
+        gaps = [b[1] - a[2] for a, b in itertools.pairwise(spans)]
+        assert len(spans) >= 4 and all(0.2 <= g <= 1.0 for g in gaps), (name, gaps)
+    # Two lanes: both plates in view at once.
+    (a, b, c, d) = _visible_s("two_lanes")
+    assert a[1] < b[2] and b[1] < a[2] and c[1] < d[2] and d[1] < c[2]
+    # The bus hides the plate for 1.3-1.9 s: longer than the old 1 s gap, shorter than max_gap_s.
+    ((_, _, _, hidden),) = _visible_s("bus_occlusion")
+    assert 1.3 <= hidden < max_gap
+    # The red light: one plate in view for a minute of capture time.
+    ((_, first, last, _),) = _visible_s("red_light")
+    assert last - first >= 60
+    # The cut-in: the plate ahead is in view with the other, then the cutting-in car hides it for good.
+    ahead, cutter = _visible_s("cut_in")
+    assert cutter[1] < ahead[2] < cutter[2]

@@ -257,3 +257,36 @@ def test_a_confident_consensus_that_changes_text_is_reported_again() -> None:
     reads = [("BBCL12", 0.9)] * 2 + [("BBCL13", 0.99)] * 4
     texts = [u.confident[0].consensus.text for u in _feed(tracker, reads, w=100) if u.confident]  # type: ignore[union-attr]
     assert texts == ["BBCL12", "BBCL13"]  # confident at the 2nd read, then again once the vote turned
+
+
+def test_after_a_second_unseen_only_the_plate_text_finds_a_passage_again() -> None:
+    """A gate: the next car stops where the last one did, 1.2 s later (within max_gap_s)."""
+    box = moving_box(0)
+    for second, read, passages in (("BBCL12", True, 1), ("HZTV41", False, 2), ("HZTV41", True, 2)):
+        tracker = IouTracker(TrackerConfig(max_gap_s=2.0, text_only_after_s=1.0))
+        for i in range(3):
+            tracker.update(
+                "c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, make_read("BBCL12"))]
+            )
+        # Unread, or reading the same plate or another: only the same plate rejoins.
+        r = make_read(second) if read else None
+        tracker.update("c", 3, at(1.4), draw_frame([(box, second)]), [obs(3, 1.4, box, r)])
+        done = tracker.flush()
+        assert len(done) == passages, (second, read)
+
+
+def test_a_sure_read_of_another_plate_at_the_same_place_begins_a_new_passage() -> None:
+    """The queue: a confident passage refuses the next car's sure read after a short gap of empty road,
+    while a confused character (K/X) stays with it, and so does a read on the very next frames at the same
+    place, size and look: a far plate's confident misread, not a new car (none arrives that fast)."""
+    box = moving_box(0)
+    for text, t, passages in (("HZTV41", 0.5, 2), ("HZTV41", 0.4, 2), ("BBCX12", 0.5, 1), ("HZTV41", 0.24, 1)):
+        tracker = IouTracker(TrackerConfig(max_gap_s=2.0))
+        for i in range(3):
+            tracker.update(
+                "c", i, at(i / 10), draw_frame([(box, "BBCK12")]), [obs(i, i / 10, box, make_read("BBCK12"))]
+            )
+        tracker.update("c", 3, at(t), draw_frame([(box, text)]), [obs(3, t, box, make_read(text))])
+        done = tracker.flush()
+        assert len(done) == passages, (text, t)
+        assert {p.consensus.text for p in done if p.consensus} >= {"BBCK12"}

@@ -1,0 +1,57 @@
+"""The tracker's state of one open passage: its box and motion, reads, best crop and look."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from anpr.track.boxes import Box
+from anpr.track.identity import Look
+from anpr.types import Image, Observation, Passage, PlateRead
+
+
+@dataclass(slots=True)
+class OpenTrack:
+    passage_id: str
+    camera_id: str
+    first_seen: datetime
+    last_seen: datetime
+    box: Box
+    observations: deque[Observation]
+    reads: deque[tuple[PlateRead, float]]
+    """Each read with its vote weight (smaller plates weigh less)."""
+    velocity: Box = (0.0, 0.0, 0.0, 0.0)  # pixels per second, per box coordinate
+    best_crop: Image | None = None
+    best_quality: float = -1.0
+    look: Look | None = None
+    """The thumbnail of the latest detection (anpr/track/identity.py)."""
+    parent: OpenTrack | None = None
+    """The confident passage that refused this one's first detection as another plate: while it is
+    unconfirmed, this passage may be a single misread of the parent's car (see `misread_of_parent`)."""
+    consensus: PlateRead | None = None
+    confident_sent: bool = False
+    reads_to_skip: int = 0
+    """Once confident, the next reads_to_skip observations go unread (`TrackerConfig.read_every_confident`)."""
+
+    def predict(self, at: datetime) -> Box:
+        dt = (at - self.last_seen).total_seconds()
+        b, v = self.box, self.velocity
+        return (b[0] + v[0] * dt, b[1] + v[1] * dt, b[2] + v[2] * dt, b[3] + v[3] * dt)
+
+    def passage(self) -> Passage:
+        return Passage(
+            passage_id=self.passage_id,
+            camera_id=self.camera_id,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            observations=tuple(self.observations),
+            consensus=self.consensus,
+            best_crop=self.best_crop,
+        )
+
+    def misread_of_parent(self) -> bool:
+        """Never confident, split off a confident passage that was seen again after it: the reader misread
+        the parent's plate once or twice, and this is no car of its own."""
+        parent = self.parent
+        return not self.confident_sent and parent is not None and parent.last_seen > self.last_seen
