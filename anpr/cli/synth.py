@@ -82,9 +82,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("videos", help="rebuild the sample videos, truth sidecars, hotlist and NMEA log")
     add_output(p, "output folder (default: sample_videos)", default="sample_videos")
-    p.add_argument("--only", choices=("gantry_day", "patrol", "night_ir"), action="append", default=None)
-
-    p.add_argument("--out", default="sample_videos")
     p.add_argument("--only", choices=CLIP_NAMES, action="append", default=None, help="one clip (repeatable)")
     p.set_defaults(func=_videos)
 
