@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--version", type=int, required=True, help="list version, higher than the last issued")
     q.add_argument("--list", default="national", help="list name (must match the devices' hotlist.list_name)")
     q.add_argument("--out", required=True, help="document file to write")
+    q.add_argument(
+        "--skip-invalid", action="store_true", help="sign the valid rows and report the invalid ones (default: refuse)"
+    )
+    q.add_argument(
+        "--allow-shrink", action="store_true", help="let this snapshot empty the list or shrink it past max_shrink"
+    )
     q = cmd("verify", _verify, "check a document's signature and contents", config=True)
     q.add_argument("document")
     q.add_argument("--pub", action="append", default=[], help="trusted public key (default: the config's)")
@@ -103,16 +109,27 @@ def _write_atomic(path: str, data: bytes) -> None:
 
 def _sign(args: Args) -> int:
     from anpr.hotlist import document
-    from anpr.hotlist.entries import read_csv
+    from anpr.hotlist.entries import check_csv
 
     try:
         key = document.load_private_key(args.key)
-        records = list(read_csv(args.csv))
+        records, problems = check_csv(args.csv, args.list)
     except (OSError, ValueError) as err:
         return _fail(str(err))
-    body = document.make_body("snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc))
+    if problems and not args.skip_invalid:
+        for problem in problems[:50]:
+            print(f"anpr: {args.csv}: {problem}", file=sys.stderr)
+        more = " (first 50 shown)" if len(problems) > 50 else ""
+        return _fail(f"{args.csv}: {len(problems)} invalid row(s){more}; nothing signed (fix them, or --skip-invalid)")
+    if not records and not args.allow_shrink:
+        return _fail(f"{args.csv}: no valid entry; an empty list is signed only with --allow-shrink")
+    body = document.make_body(
+        "snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc),
+        allow_shrink=args.allow_shrink,
+    )  # fmt: skip
     _write_atomic(args.out, document.encode(body, key))
-    print(f"{args.out}: snapshot v{args.version} of list {args.list}, {len(records)} entries")
+    skipped = f", {len(problems)} invalid row(s) skipped" if problems else ""
+    print(f"{args.out}: snapshot v{args.version} of list {args.list}, {len(records)} entries{skipped}")
     return 0
 
 
@@ -152,12 +169,16 @@ def _import(args: Args) -> int:
     store = _open(args)
     if store is None:
         return 2
-    with open(args.file, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    if not gz:
-        print(f"loaded {store.import_csv(args.file)} UNSIGNED local entries")
-        return 0
-    result = store.apply_bytes(Path(args.file).read_bytes(), f"file:{args.file}")
+    try:
+        with open(args.file, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        if not gz:
+            print(f"loaded {store.import_csv(args.file)} UNSIGNED local entries")
+            return 0
+        data = Path(args.file).read_bytes()
+    except (OSError, ValueError) as err:
+        return _fail(f"{args.file}: not a signed document (gzip) nor a readable CSV: {err}")
+    result = store.apply_bytes(data, f"file:{args.file}")
     print(f"{result}: version {store.version()}" + (f" ({store.status().last_refusal})" if result == "refused" else ""))
     return 1 if result == "refused" else 0
 

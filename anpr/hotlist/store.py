@@ -144,10 +144,17 @@ class HotlistStore:
 
     # -- applying documents ---------------------------------------------------------------------------
 
+    @property
+    def document_limit(self) -> int:
+        """Most bytes a document may take, compressed or inflated (sources read at most this plus one)."""
+        return int(self.cfg.max_document_mb * (1 << 20))
+
     def apply_bytes(self, data: bytes, source: str) -> ApplyResult:
         """Verify and apply a signed document; a refusal keeps the list untouched and is logged and recorded."""
         try:
-            doc = document.decode(data, self.trusted, max_bytes=int(self.cfg.max_document_mb * (1 << 20)))
+            if len(data) > self.document_limit:
+                raise DocumentRefused("too-large", f"{len(data)} bytes compressed, more than {self.document_limit}")
+            doc = document.decode(data, self.trusted, max_bytes=self.document_limit)
             return self.apply_document(doc, source)
         except DocumentRefused as ref:
             self._refuse(ref, source)
@@ -194,6 +201,18 @@ class HotlistStore:
             log.warning("hotlist %s: %d invalid entries skipped", what, skipped)
         return rows, skipped
 
+    def _check_shrink(self, new: int, version: int) -> None:
+        """Refuse a snapshot that would empty the list or cut it past `max_shrink` (a broken export, not news)."""
+        (held,) = self._wconn.execute("SELECT COUNT(*) FROM entries WHERE origin = 'signed'").fetchone()
+        if new == 0:
+            raise DocumentRefused("shrink", f"snapshot v{version} has no valid entry; {held} held are kept")
+        if held and new < held * (1.0 - self.cfg.max_shrink):
+            raise DocumentRefused(
+                "shrink",
+                f"snapshot v{version} has {new} valid entries, {held} held: more than "
+                f"{self.cfg.max_shrink:.0%} would go (sign with --allow-shrink if that is meant)",
+            )
+
     def apply_document(self, doc: document.Document, source: str) -> ApplyResult:
         """Apply a verified document. Raises DocumentRefused when it does not follow the version held."""
         with self._wlock:
@@ -204,6 +223,8 @@ class HotlistStore:
                 self._meta = self._read_meta()
                 return "unchanged"
             rows, skipped = self._rows(doc.entries, "signed", f"v{doc.version}")
+            if doc.kind == "snapshot" and not doc.allow_shrink:
+                self._check_shrink(len(rows), doc.version)
             t0 = time.perf_counter()
             conn = self._wconn
             conn.execute("BEGIN IMMEDIATE")
