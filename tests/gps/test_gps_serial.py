@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tty
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
