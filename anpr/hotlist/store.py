@@ -7,6 +7,7 @@ second connection, so the car keeps matching against the old list while a big up
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from typing import Any, Literal
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from anpr.core.files import private_file
 from anpr.hotlist import document
 from anpr.hotlist.base import DocumentRefused, HotlistStatus, RecheckHit
 from anpr.hotlist.config import HotlistConfig
@@ -38,6 +40,7 @@ _INSERT = f"INSERT OR REPLACE INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    private_file(path)  # the list names plates and reasons: its owner only
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
@@ -159,12 +162,18 @@ class HotlistStore:
         except DocumentRefused as ref:
             self._refuse(ref, source)
             return "refused"
+        except sqlite3.Error as err:  # a full disk: the held list keeps answering, the source tries again
+            log.error("hotlist document from %s not applied, keeping version %s: %s", source, self.version(), err)
+            return "refused"
 
     def _refuse(self, ref: DocumentRefused, source: str) -> None:
         log.warning("hotlist document from %s refused, keeping version %s: %s", source, self.version(), ref)
         with self._wlock:
             now = now_iso()
-            self._set_meta(last_refusal=str(ref), last_refusal_at=now, last_sync_attempt=now)
+            try:
+                self._set_meta(last_refusal=str(ref), last_refusal_at=now, last_sync_attempt=now)
+            except sqlite3.Error as err:
+                log.error("hotlist refusal not recorded: %s", err)
             self._meta = self._read_meta()
 
     def _check_sequence(self, doc: document.Document) -> bool:
@@ -246,7 +255,7 @@ class HotlistStore:
                 )  # fmt: skip
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             self._meta = self._read_meta()
         log.info(
@@ -267,7 +276,7 @@ class HotlistStore:
                 self._wconn.executemany(_INSERT, rows)
                 self._wconn.execute("COMMIT")
             except BaseException:
-                self._wconn.execute("ROLLBACK")
+                _rollback(self._wconn)
                 raise
         self._after_update()
         return len(rows)
@@ -327,7 +336,17 @@ def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
         log.warning("hotlist: no trusted keys configured; every signed document will be refused")
     if cfg.csv:
         if Path(cfg.csv).is_file():
-            store.import_csv(cfg.csv)
+            try:
+                store.import_csv(cfg.csv)
+            except sqlite3.Error as err:  # a full disk: start with the list held, never stay down
+                log.error("hotlist: local CSV %s not loaded (%s); keeping the %s entries held", cfg.csv, err, "local")
         else:
             log.warning("hotlist: demo CSV %s not found; no local list loaded", cfg.csv)
     return store
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK unless SQLite already rolled back (it does on a full disk; ROLLBACK would then raise)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
