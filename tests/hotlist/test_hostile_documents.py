@@ -65,14 +65,14 @@ _CHILD = textwrap.dedent(
     import paho.mqtt.client  # noqa: F401  steady state: everything a unit has loaded
     from anpr.hotlist.config import HotlistConfig
     from anpr.hotlist.sources import FileSource, MqttSource
-    from anpr.hotlist.store import open_hotlist
+    from anpr.hotlist import build_hotlist
 
     def status_kb(field):
         with open("/proc/self/status") as fh:
             return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
 
     spec = json.loads(sys.argv[1])
-    store = open_hotlist(HotlistConfig(**spec["cfg"]), spec["state"])
+    store = build_hotlist(HotlistConfig(**spec["cfg"]), spec["state"])
     with open(spec["state"] + "/warmup.gz", "wb") as fh:  # a unit that has already refused a document
         fh.write(bytes([0x1F, 0x8B]) + b" not really")
     FileSource(spec["state"] + "/warmup.gz", store).sync_once()
