@@ -31,7 +31,13 @@ class ControlRoom:
 
     def stats(self) -> dict[str, Any]:
         r = self.receiver
-        return {"connected": r.connected.is_set(), "last_error": r.last_error, **r.counts}
+        return {
+            "connected": r.connected.is_set(),
+            "writer_alive": r.writer_alive,
+            "last_error": r.last_error,
+            "last_error_at": r.last_error_at,
+            **r.counts,
+        }
 
     def run(self) -> None:
         # Ours first: uvicorn swaps in its own handlers while serving, then restores ours and re-raises the

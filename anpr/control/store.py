@@ -8,6 +8,7 @@ no-op insert, whichever receiver or car sends it, however often.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -129,6 +130,28 @@ class Store:
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
 
+    def check(self) -> str | None:
+        """None when the database answers on the write connection (a lost one is reopened), else why not.
+
+        The receiver asks after a refused batch: an answering database means one message was poison."""
+        with self._wlock:
+            try:
+                self._w.rollback()
+                cur = self._w.cursor()
+                cur.execute("SELECT 1")
+                cur.fetchall()
+                self._w.commit()
+                return None
+            except Exception as err:
+                log.warning("database check failed (%s); reconnecting", err)
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; it is replaced anyway
+                self._w.close()
+            try:
+                self._w = self._connect(autocommit=False)
+            except StoreError as err:
+                return str(err)
+            return None
+
     # -- writing (the receiver) ------------------------------------------------------------------------
     def add(self, items: Iterable[Ingested], received_at: float) -> AddResult:
         """Store a batch in one transaction; returns the events that were new (for the live page)."""
@@ -215,6 +238,8 @@ class Store:
     # -- reading (the page, export) --------------------------------------------------------------------
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._rlock:
+            if getattr(self._r, "closed", False):  # a PostgreSQL restart broke it: reopen
+                self._r = self._connect(autocommit=True)
             cur = self._r.cursor()
             cur.execute(self._sql(sql), tuple(args))
             names = [d[0] for d in cur.description]

@@ -49,6 +49,20 @@ def row_of(ev: EventRow, received_at: float) -> dict[str, Any]:
     return d
 
 
+def int_param(req: Request, name: str, default: int, lo: int, hi: int) -> int:
+    """A whole-number query parameter within lo..hi; ValueError (a 400) that names it otherwise."""
+    raw = req.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} {raw[:40]!r}: expected a whole number {lo}..{hi}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} {value}: expected {lo}..{hi}")
+    return value
+
+
 class Hub:
     """Fans new events out to every open event stream."""
 
@@ -120,7 +134,14 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
 
     def cars(_req: Request) -> Response:
         now, hl = time.time(), store.hotlists()
-        return JSONResponse([car_view(r, hl, now, cfg.offline_after_s) for r in store.cars()])
+        out = []
+        for r in store.cars():
+            try:
+                out.append(car_view(r, hl, now, cfg.offline_after_s))
+            except Exception:  # one car's odd row must not hide every car
+                log.exception("car %r cannot be shown", r.get("device_id"))
+                out.append({"device_id": r.get("device_id"), "state": "unknown", "status_refused": True})
+        return JSONResponse(out)
 
     def crop(req: Request) -> Response:
         data = store.crop(req.path_params["event_id"])
@@ -129,7 +150,11 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "max-age=86400"})
 
     def quarantine(req: Request) -> Response:
-        rows = store.quarantine(min(int(req.query_params.get("limit", "50") or 50), 1000))
+        try:
+            limit = int_param(req, "limit", 50, 1, 1000)
+        except ValueError as err:
+            return bad(err)
+        rows = store.quarantine(limit)
         for r in rows:
             r["payload"] = r["payload"][:2000].decode("utf-8", "replace")
             r["received_at"] = iso(r["received_at"])
@@ -137,6 +162,19 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
 
     def stats_view(_req: Request) -> Response:
         return JSONResponse({"store": store.counts(), "receiver": stats() if stats else None})
+
+    def health(_req: Request) -> Response:
+        """For monitoring (no personal data, no login): 503 with the reasons while storing is at risk."""
+        r = stats() if stats else {}
+        problems = []
+        if r and not r.get("writer_alive", True):
+            problems.append("the writer thread is not running")
+        if r and not r.get("connected", True):
+            problems.append("not connected to the broker")
+        if r.get("last_error"):
+            problems.append(str(r["last_error"]))
+        body = {"ok": not problems, "problems": problems, "receiver": r or None}
+        return JSONResponse(body, status_code=503 if problems else 200)
 
     async def stream(_req: Request) -> Response:
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -155,6 +193,7 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
         Route("/api/crop/{event_id}", crop),
         Route("/api/quarantine", quarantine),
         Route("/api/stats", stats_view),
+        Route("/healthz", health),
         Route("/api/stream", stream),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
