@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
+from helpers.control import Car
 from helpers.uplink import Mosquitto, make_event, wait_until
-from paho.mqtt.enums import CallbackAPIVersion
 
 from anpr.control.config import BrokerConfig
 from anpr.control.export import car_view
@@ -117,20 +116,6 @@ def test_every_poison_row_stores_in_both_databases(make_store: Callable[[], Stor
 
 
 # -- through the real receiver ---------------------------------------------------------------------------
-
-
-class Car:
-    def __init__(self, port: int) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"car-{port}", protocol=mqtt.MQTTv5)
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-
-    def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
-        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture

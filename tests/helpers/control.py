@@ -13,6 +13,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 ROOT = Path(__file__).resolve().parents[2]
 
 from helpers.uplink import free_port, wait_until  # noqa: E402
@@ -150,3 +153,19 @@ def promised_ids(stdout: str) -> set[str]:
 
 
 __all__ = ["Postgres", "ServeProcess", "drill", "free_port", "get_json", "promised_ids", "wait_until", "write_config"]
+
+
+class Car:
+    """A car's MQTT client: publishes QoS 1 and waits for the PUBACK."""
+
+    def __init__(self, port: int) -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"car-{port}", protocol=mqtt.MQTTv5)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
