@@ -46,12 +46,24 @@ def to_geojson(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """OWASP CSV injection: a text cell a spreadsheet would run as a formula gets a leading quote.
+
+    Only text is touched: numbers (a negative latitude) stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "received_at": iso(r["received_at"])})
+        w.writerow({k: cell(v) for k, v in {**r, "received_at": iso(r["received_at"])}.items()})
     return out.getvalue()
 
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ SCHEMA_FILE = SCHEMAS / "plate-event.v1.json"
 STATUS_SCHEMA_FILE = SCHEMAS / "car-status.v1.json"
 MAX_STATUS_BYTES = 16384
 _INT32 = 1 << 31
+_DEVICE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # the event schema's device_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def split_topic(prefix: str, topic: str) -> tuple[str, str] | None:
     if not topic.startswith(head):
         return None
     rest = topic[len(head) :].split("/")
-    if len(rest) != 2 or rest[1] not in ("hit", "read", "status"):
+    if len(rest) != 2 or rest[1] not in ("hit", "read", "status") or not _DEVICE.match(rest[0]):
         return None
     return rest[0], rest[1]
 

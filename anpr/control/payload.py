@@ -16,6 +16,8 @@ from typing import Any
 
 MAX_DEPTH = 16
 MAX_STRING = 4096
+LONG_STRINGS = frozenset({("crop_jpeg",)})
+"""Top-level fields whose string may be longer (a base64 crop): bounded by the payload size instead."""
 _INT64 = 1 << 63
 
 
@@ -59,7 +61,7 @@ def check_values(obj: Any) -> None:
         if len(path) > MAX_DEPTH:
             raise PayloadError(f"{_where(path[:MAX_DEPTH])}: nested deeper than {MAX_DEPTH}")
         if isinstance(value, str):
-            _check_string(value, path)
+            _check_string(value, path, long=tuple(path) in LONG_STRINGS)
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, int):
@@ -76,8 +78,8 @@ def check_values(obj: Any) -> None:
             stack.extend((v, [*path, str(i)]) for i, v in enumerate(value))
 
 
-def _check_string(s: str, path: list[str]) -> None:
-    if len(s) > MAX_STRING:
+def _check_string(s: str, path: list[str], long: bool = False) -> None:
+    if len(s) > MAX_STRING and not long:
         raise PayloadError(f"{_where(path)}: string of {len(s)} characters exceeds {MAX_STRING}")
     if "\x00" in s:
         raise PayloadError(f"{_where(path)}: string contains NUL")

@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -24,12 +26,14 @@ from starlette.staticfiles import StaticFiles
 
 from anpr.control.config import WebConfig
 from anpr.control.export import car_view, iso, render
+from anpr.control.headers import SecurityHeaders
 from anpr.control.ingest import EventRow
 from anpr.control.query import filter_from_params
 from anpr.control.store import AddResult, Store
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+_EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CLIENT_QUEUE = 1000  # a browser this far behind is dropped; it reconnects and reloads the lists
 
 
@@ -144,7 +148,10 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
         return JSONResponse(out)
 
     def crop(req: Request) -> Response:
-        data = store.crop(req.path_params["event_id"])
+        event_id = req.path_params["event_id"]
+        if not _EVENT_ID.match(event_id):
+            return bad(ValueError(f"event id {event_id[:40]!r}: expected a UUID"))
+        data = store.crop(event_id)
         if data is None:
             return Response(status_code=404)
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "max-age=86400"})
@@ -197,4 +204,4 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
         Route("/api/stream", stream),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

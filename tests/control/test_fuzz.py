@@ -98,15 +98,13 @@ def fuzz_message(draw: st.DrawFn) -> tuple[str, bytes]:
         return leaf, draw(st.binary(max_size=600))
     if kind == "deep":
         return leaf, draw(st.sampled_from([b"[", b'{"a":'])) * draw(st.integers(20, 200_000))
-    if leaf == "status":
-        base = _status()
-    else:
-        base = event_to_dict(make_event(leaf, device="car-7", crop=b"\xff\xd8jpeg\xff\xd9"))
+    base = _status() if leaf == "status" else event_to_dict(make_event(leaf, device="car-7", crop=CROP))
     doc = base if kind == "valid" else draw(mutated(base))
     return leaf, _encode(doc, draw(st.sampled_from(["utf-8"] * 5 + ["utf-16"])))
 
 
 TALLY: Counter[str] = Counter()
+CROP = b"\xff\xd8" + bytes(range(256)) * 40 + b"\xff\xd9"  # 10 KiB: a real crop's size, over the string cap
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

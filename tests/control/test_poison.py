@@ -107,6 +107,15 @@ def test_cars_survive_a_bad_status_stored_before_validation() -> None:
     assert view["status_refused"] is True and view["outbox_depth"] is None and view["state"] == "online"
 
 
+def test_a_crop_may_be_longer_than_other_strings() -> None:
+    crop = bytes(range(256)) * 64  # 16 KiB, 22 K characters of base64
+    ev = ingest("anpr", "anpr/car-7/hit", event_to_json(make_event("hit", device="car-7", crop=crop)), V)
+    assert not isinstance(ev, Quarantined) and ev is not None and ev.crop == crop  # type: ignore[union-attr]
+    long_camera = _event(camera_id="x" * 5000)
+    q = ingest("anpr", "anpr/car-7/hit", long_camera, V)
+    assert isinstance(q, Quarantined) and "camera_id" in q.reason
+
+
 def test_every_poison_row_stores_in_both_databases(make_store: Callable[[], Store]) -> None:
     store = make_store()
     items = [ingest("anpr", f"anpr/car-7/{leaf}", p, V) for _n, leaf, p, _r in POISON]
