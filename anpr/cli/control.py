@@ -1,4 +1,4 @@
-"""`anpr control serve | publish-hotlist | export | bench` (the [control] extra; kept import-light)."""
+"""`anpr control serve | publish-hotlist | export | user | audit` (the [control] extra; kept import-light)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--device", default=None, help="only this car")
     q.add_argument("--limit", type=int, default=1_000_000, help="most rows (newest first)")
     q.add_argument("--out", default=None, help="file to write (default: stdout)")
+    q = cmd("user", _user, "control-room logins: add, passwd, remove, list (passwords from a prompt or stdin)")
+    q.add_argument("action", choices=("add", "passwd", "remove", "list"))
+    q.add_argument("name", nargs="?", default=None, help="user name (a-z 0-9 _ . -)")
+    roles = "viewer: live page and hits; operator: + search and exports; admin: + hotlists and users"
+    q.add_argument("--role", choices=("viewer", "operator", "admin"), default=None, help=roles)
+    q = cmd("audit", _audit, "print the audit trail: searches, exports, hotlist publications (newest first)")
+    q.add_argument("--limit", type=int, default=100)
 
     def _usage(_args: Args) -> int:
         p.print_help()
@@ -87,6 +94,84 @@ def _serve(args: Args) -> int:
     return 0
 
 
+def _read_password(confirm: bool) -> str | None:
+    """From a prompt on a terminal (twice), else the first line of stdin: never from argv (ps shows it)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        pw = getpass.getpass("password: ")
+        if confirm and getpass.getpass("again: ") != pw:
+            print("anpr control user: the passwords differ", file=sys.stderr)
+            return None
+        return pw
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _cli_user() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _user(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.users import UserError, add_user, list_users, remove_user, set_password
+
+    if args.action != "list" and not args.name:
+        print(f"anpr control user {args.action}: give the user name", file=sys.stderr)
+        return 2
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        if args.action == "list":
+            for u in list_users(store):
+                print(f"{u['name']}\t{u['role']}")
+            return 0
+        if args.action == "remove":
+            remove_user(store, args.name)
+            print(f"removed {args.name} (and ended their sessions)")
+            return 0
+        if args.action == "add" and args.role is None:
+            print("anpr control user add: give --role viewer|operator|admin", file=sys.stderr)
+            return 2
+        pw = _read_password(confirm=True)
+        if pw is None:
+            return 2
+        if args.action == "add":
+            add_user(store, args.name, pw, args.role)
+            print(f"added {args.name} ({args.role})")
+        else:
+            set_password(store, args.name, pw, args.role)
+            print(f"changed {args.name}" + (f" (now {args.role})" if args.role else "") + "; their sessions ended")
+        return 0
+    except UserError as err:
+        print(f"anpr control user {args.action}: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
+def _audit(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.export import iso
+    from anpr.control.users import audit_log
+
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        for r in audit_log(store, max(1, args.limit)):
+            print(f"{iso(r['at'])}\t{r['user_name']}\t{r['action']}\t{r['detail']}\t{r['remote'] or ''}")
+    finally:
+        store.close()
+    return 0
+
+
 def _publish(args: Args) -> int:
     cfg = _config(args)
     if cfg is None:
@@ -102,8 +187,12 @@ def _publish(args: Args) -> int:
     store = _open_store(cfg.database_url)
     if store is None:
         return 2
+    from anpr.control.users import audit
+
     try:
         pub = publish_hotlist(cfg, data, store, trusted=tuple(args.pub), force=args.force)
+        audit(store, _cli_user(), "publish-hotlist", f"{pub.list_name} v{pub.version} ({pub.entries} entries) "
+              f"sha256 {pub.sha256}")  # fmt: skip
     except (PublishError, ReceiverError) as err:
         print(f"anpr control publish-hotlist: {err}", file=sys.stderr)
         return 1
@@ -125,9 +214,17 @@ def _export(args: Args) -> int:
     store = _open_store(cfg.database_url)
     if store is None:
         return 2
+    from anpr.control.users import audit
+
     try:
         flt = filter_from_params(params, max(args.limit, 1), kind=args.kind)
         body, _media = render(store.events(flt), args.format)
+        audit(
+            store,
+            _cli_user(),
+            "export",
+            f"{args.format} kind={args.kind} " + " ".join(f"{k}={v}" for k, v in params.items()),
+        )
     except ValueError as err:
         print(f"anpr control export: {err}", file=sys.stderr)
         return 2

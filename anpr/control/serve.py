@@ -25,7 +25,7 @@ class ControlRoom:
         self.receiver = Receiver(cfg.broker, self.store)
         self.receiver.listeners.append(self.hub.on_stored)
         self.retention = Retention(self.store, cfg.retention)
-        self.app = build_app(self.store, cfg.web, self.hub, self.stats)
+        self.app = build_app(self.store, cfg.web, self.hub, self.stats, publish=self.publish)
         self._server: Any = None
         self._stopped = threading.Event()
 
@@ -39,6 +39,11 @@ class ControlRoom:
             **r.counts,
         }
 
+    def publish(self, data: bytes) -> Any:
+        from anpr.control.publish import publish_hotlist
+
+        return publish_hotlist(self.cfg, data, self.store)
+
     def run(self) -> None:
         # Ours first: uvicorn swaps in its own handlers while serving, then restores ours and re-raises the
         # signal it caught, which would otherwise kill us (SIGTERM) before the receiver has stored and acked.
@@ -49,12 +54,15 @@ class ControlRoom:
             if self.cfg.web.enabled:
                 import uvicorn
 
+                web = self.cfg.web
                 config = uvicorn.Config(
-                    self.app, host=self.cfg.web.host, port=self.cfg.web.port, log_level="warning",
-                    timeout_graceful_shutdown=2, lifespan="on",
+                    self.app, host=web.host, port=web.port, log_level="warning", timeout_graceful_shutdown=2,
+                    lifespan="on", ssl_certfile=web.tls_cert_file, ssl_keyfile=web.tls_key_file,
+                    server_header=False, proxy_headers=web.behind_tls_proxy,
                 )  # fmt: skip
                 self._server = uvicorn.Server(config)
-                log.info("control room page on http://%s:%d/", self.cfg.web.host, self.cfg.web.port)
+                scheme = "https" if web.tls_enabled else "http"
+                log.info("control room page on %s://%s:%d/", scheme, web.host, web.port)
                 self._server.run()  # handles SIGINT/SIGTERM when run in the main thread
             else:
                 self._stopped.wait()

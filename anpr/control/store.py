@@ -45,6 +45,14 @@ CREATE TABLE IF NOT EXISTS hotlists (
   list_name TEXT NOT NULL, version BIGINT NOT NULL, kind TEXT NOT NULL, issued_at TEXT NOT NULL,
   published_at {real} NOT NULL, key_id TEXT, entries INTEGER NOT NULL, sha256 TEXT NOT NULL,
   PRIMARY KEY (list_name, version));
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL, created_at {real} NOT NULL,
+  expires_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id {serial}, at {real} NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
+  remote TEXT);
 """
 _SQLITE = {"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 _POSTGRES = {"real": "DOUBLE PRECISION", "blob": "BYTEA", "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
@@ -262,6 +270,23 @@ class Store:
 
     def cars(self) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM cars ORDER BY device_id")
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement (`?` placeholders) for the login and audit modules."""
+        return self._rows(sql, args)
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """One write statement (`?` placeholders) in its own transaction; returns the rows it touched."""
+        with self._wlock:
+            cur = self._w.cursor()
+            try:
+                cur.execute(self._sql(sql), tuple(args))
+                n = max(0, int(cur.rowcount))
+                self._w.commit()
+            except Exception:
+                self._w.rollback()
+                raise
+        return n
 
     def quarantine(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._rows("SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", (limit,))

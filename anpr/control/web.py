@@ -1,5 +1,8 @@
 """The control-room page (Starlette): live hits by Server-Sent Events, cars, filtered reads, exports.
 
+Every route but /login, /healthz and the static files needs a login (anpr.control.auth); viewers see the
+live page and hits, operators also search and export, admins also publish hotlists and read the audit.
+
 Handlers are plain functions (Starlette runs them in its thread pool, which suits the blocking DB
 drivers); only the event stream is async. The receiver's writer thread hands new events to `Hub`,
 which passes them into the event loop with `call_soon_threadsafe`.
@@ -19,17 +22,20 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from anpr.control.auth import Auth, client_address
 from anpr.control.config import WebConfig
 from anpr.control.export import car_view, iso, render
 from anpr.control.headers import SecurityHeaders
 from anpr.control.ingest import EventRow
 from anpr.control.query import filter_from_params
 from anpr.control.store import AddResult, Store
+from anpr.control.users import audit, audit_log, list_users
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -109,9 +115,29 @@ class Hub:
             self._clients.discard(q)
 
 
-def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+Publisher = Callable[[bytes], Any]
+_SEARCH_KEYS = ("plate", "since", "until", "bbox", "device")
+
+
+def build_app(
+    store: Store,
+    cfg: WebConfig,
+    hub: Hub,
+    stats: Callable[[], dict[str, Any]] | None = None,
+    publish: Publisher | None = None,
+) -> Starlette:
+    auth = Auth(store, cfg)
+    need = auth.guard
+
     def params(req: Request) -> dict[str, str]:
         return dict(req.query_params)
+
+    def who(req: Request) -> str:
+        return str(req.state.session.user)
+
+    def record(req: Request, action: str) -> None:
+        audit(store, who(req), action, str(req.url.path) + ("?" + req.url.query if req.url.query else ""),
+              client_address(req))  # fmt: skip
 
     def bad(err: ValueError) -> JSONResponse:
         return JSONResponse({"error": str(err)}, status_code=400)
@@ -124,6 +150,11 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
             flt = filter_from_params(params(req), cfg.max_rows)
         except ValueError as err:
             return bad(err)
+        searching = flt.kind != "hit" or any(req.query_params.get(k) for k in _SEARCH_KEYS)
+        if searching:
+            if not req.state.session.allows("operator"):
+                return JSONResponse({"error": "searching needs the operator role (viewers see hits)"}, 403)
+            record(req, "search")
         return JSONResponse([event_json(r) for r in store.events(flt)])
 
     def export(req: Request) -> Response:
@@ -133,6 +164,7 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
             body, media = render(store.events(flt), fmt)
         except ValueError as err:
             return bad(err)
+        record(req, "export")
         name = f"anpr-{flt.kind or 'events'}.{fmt}"
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -183,6 +215,35 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
         body = {"ok": not problems, "problems": problems, "receiver": r or None}
         return JSONResponse(body, status_code=503 if problems else 200)
 
+    async def hotlist(req: Request) -> Response:
+        if publish is None:
+            return JSONResponse({"error": "publishing is not set up in this control room"}, status_code=503)
+        data = await req.body()
+        if len(data) > 64 << 20:
+            return bad(ValueError("document larger than 64 MiB"))
+        try:
+            pub = await asyncio.to_thread(publish, data)
+        except Exception as err:  # PublishError / ReceiverError: the message says why
+            return JSONResponse({"error": str(err)}, status_code=422)
+        await asyncio.to_thread(
+            audit, store, who(req), "publish-hotlist", f"{pub.list_name} v{pub.version} ({pub.entries} entries) "
+            f"sha256 {pub.sha256}", client_address(req),
+        )  # fmt: skip
+        return JSONResponse({"topic": pub.topic, "list": pub.list_name, "version": pub.version})
+
+    def audit_view(req: Request) -> Response:
+        try:
+            limit = int_param(req, "limit", 100, 1, 10000)
+        except ValueError as err:
+            return bad(err)
+        rows = audit_log(store, limit)
+        for r in rows:
+            r["at"] = iso(r["at"])
+        return JSONResponse(rows)
+
+    def users_view(_req: Request) -> Response:
+        return JSONResponse([{"name": u["name"], "role": u["role"]} for u in list_users(store)])
+
     async def stream(_req: Request) -> Response:
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(hub.stream(), media_type="text/event-stream", headers=headers)
@@ -193,15 +254,26 @@ def build_app(store: Store, cfg: WebConfig, hub: Hub, stats: Callable[[], dict[s
         yield
 
     routes = [
-        Route("/", index),
-        Route("/api/events", events),
-        Route("/api/export.{fmt}", export),
-        Route("/api/cars", cars),
-        Route("/api/crop/{event_id}", crop),
-        Route("/api/quarantine", quarantine),
-        Route("/api/stats", stats_view),
-        Route("/healthz", health),
-        Route("/api/stream", stream),
+        Route("/", need("viewer", index)),
+        Route("/login", auth.login_page, methods=["GET"]),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", need("viewer", auth.logout), methods=["POST"]),
+        Route("/api/me", need("viewer", auth.me)),
+        Route("/api/events", need("viewer", events)),
+        Route("/api/export.{fmt}", need("operator", export)),
+        Route("/api/cars", need("viewer", cars)),
+        Route("/api/crop/{event_id}", need("viewer", crop)),
+        Route("/api/quarantine", need("operator", quarantine)),
+        Route("/api/stats", need("viewer", stats_view)),
+        Route("/api/stream", need("viewer", stream)),
+        Route("/api/hotlist", need("admin", hotlist), methods=["POST"]),
+        Route("/api/audit", need("admin", audit_view)),
+        Route("/api/users", need("admin", users_view)),
+        Route("/healthz", health),  # monitoring: no login, no personal data
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=cfg.hosts()),
+        Middleware(SecurityHeaders, hsts=cfg.tls_enabled or cfg.behind_tls_proxy),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -20,7 +20,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from helpers.control import ROOT, Car, ServeProcess, free_port, get_json, wait_until, write_config
+from helpers.control import ADMIN, ROOT, Car, ServeProcess, free_port, get_json, wait_until, write_config
 from helpers.uplink import Mosquitto, make_event
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -69,6 +69,16 @@ def browser() -> Iterator[Any]:
     driver.quit()
 
 
+def browser_login(browser: Any, url: str, user: str, password: str) -> None:
+    """Through the login page, as a person would; ends on the map page."""
+    browser.get(url + "/")  # not logged in: sent to /login
+    assert wait_until(lambda: browser.current_url.endswith("/login"), 5)
+    browser.find_element("name", "user").send_keys(user)
+    browser.find_element("name", "password").send_keys(password)
+    browser.find_element("css selector", "#login button[type=submit]").click()
+    assert wait_until(lambda: browser.current_url == url + "/", 5), browser.current_url
+
+
 def test_hit_shows_on_the_page_within_a_second(tmp_path: Path, broker: Mosquitto, browser: Any) -> None:
     web = free_port()
     cfg = write_config(tmp_path / "control.toml", broker.port, web, f"sqlite:///{tmp_path / 'control.sqlite'}")
@@ -99,7 +109,7 @@ def test_hit_shows_on_the_page_within_a_second(tmp_path: Path, broker: Mosquitto
         send("anpr/movil-12/hit", event_to_json(old))
         assert wait_until(lambda: get_json(serve.url + "/api/stats")["store"]["reads"] == 40, 10)
 
-        browser.get(serve.url + "/")
+        browser_login(browser, serve.url, ADMIN[0], ADMIN[1])
         assert wait_until(lambda: browser.execute_script("return document.body.dataset.live") == "1", 10)
         assert wait_until(
             lambda: browser.execute_script("return document.querySelectorAll('#reads tbody tr').length") == 40, 10
@@ -178,7 +188,7 @@ def test_hostile_values_are_shown_as_text_and_never_run(tmp_path: Path, broker: 
         assert wait_until(lambda: get_json(serve.url + "/api/stats")["store"]["hits"] == 1, 5)
         assert wait_until(lambda: get_json(serve.url + "/api/stats")["store"]["quarantined"] == 2, 5)
 
-        browser.get(serve.url + "/")
+        browser_login(browser, serve.url, ADMIN[0], ADMIN[1])
         assert wait_until(
             lambda: browser.execute_script("return document.querySelectorAll('#hits li').length") == 1, 10
         )

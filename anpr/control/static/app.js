@@ -103,9 +103,16 @@ function addRead(e) {
 
 async function getJSON(url) {
   const r = await fetch(url);
+  if (r.status === 401) { window.location.assign("/login"); throw new Error("logged out"); }
   const body = await r.json();
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
+}
+
+let me = null;
+async function logout() {
+  await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": me.csrf } });
+  window.location.assign("/login");
 }
 
 function age(s) {
@@ -201,11 +208,18 @@ function connect() {
 }
 
 (async () => {
+  try {
+    me = await getJSON("/api/me");
+  } catch (e) { return; }
+  document.body.dataset.role = me.role;
+  document.getElementById("whoami").textContent = `${me.user} (${me.role})`;
+  document.getElementById("logout").onclick = () => logout().catch(console.error);
+  const operator = me.role !== "viewer";
   connect();
   try {
     const hits = await getJSON("/api/events?kind=hit&order=received&limit=50");
     hits.forEach((e) => addHit(e, false));
-    await Promise.all([loadCars(), searchReads(), loadStats()]);
+    await Promise.all([loadCars(), operator ? searchReads() : null, loadStats()]);
   } catch (e) { console.error(e); }
   setInterval(() => loadStats().catch(console.error), 2000);
   setInterval(() => loadCars().catch(console.error), 15000);
