@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("name", nargs="?", default=None, help="user name (a-z 0-9 _ . -)")
     roles = "viewer: live page and hits; operator: + search and exports; admin: + hotlists and users"
     q.add_argument("--role", choices=("viewer", "operator", "admin"), default=None, help=roles)
+    for name, what in (("provision-car", "a car"), ("provision-control", "the control room")):
+        q = cmd(name, _provision, f"write {what}'s mosquitto password entry and ACL lines (and its config snippet)")
+        q.add_argument("id", help="car device_id" if name == "provision-car" else "control-room MQTT user name")
+        q.add_argument("--passwd", default="/etc/mosquitto/anpr/passwd", help="mosquitto password_file")
+        q.add_argument("--acl", default="/etc/mosquitto/anpr/acl", help="mosquitto acl_file")
+        q.add_argument("--out", default=".", help="folder for ID.password (0600) and ID.toml")
+        q.add_argument("--host", default=None, help="broker host as the car sees it (default: the config's)")
+        q.add_argument("--port", type=int, default=8883, help="broker TLS port")
+        q.add_argument("--ca-file", default="/etc/anpr/broker-ca.crt", help="broker CA path on the car")
+        q.add_argument("--password-path", default="/etc/anpr/mqtt-password", help="password file path on the car")
+        q.set_defaults(kind="car" if name == "provision-car" else "control")
     q = cmd("audit", _audit, "print the audit trail: searches, exports, hotlist publications (newest first)")
     q.add_argument("--limit", type=int, default=100)
 
@@ -152,6 +164,36 @@ def _user(args: Args) -> int:
         return 1
     finally:
         store.close()
+
+
+def _provision(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.broker import ProvisionError, car_snippet, provision
+
+    try:
+        acc = provision(args.id, args.kind, cfg.broker.prefix, Path(args.passwd), Path(args.acl))
+    except ProvisionError as err:
+        print(f"anpr control provision-{args.kind}: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"anpr control provision-{args.kind}: {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    secret = out / f"{acc.name}.password"
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(acc.password + "\n")
+    print(f"wrote {args.passwd} and {args.acl} for {acc.name}; its password is in {secret} (0600)")
+    if args.kind == "car":
+        host = args.host or cfg.broker.host
+        snippet = car_snippet(acc, host, args.port, cfg.broker.prefix, args.ca_file, args.password_path)
+        (out / f"{acc.name}.toml").write_text(snippet, encoding="utf-8")
+        print(f"car config snippet in {out / (acc.name + '.toml')}; copy the password to {args.password_path}")
+    print("reload mosquitto to apply: systemctl reload mosquitto (SIGHUP)")
+    return 0
 
 
 def _audit(args: Args) -> int:
