@@ -68,6 +68,7 @@ class Client:
 
     def subscribe(self, topic: str) -> str:
         _r, mid = self.c.subscribe(topic, qos=1)
+        assert mid is not None
         assert wait_until(lambda: mid in self.subacks, 5)
         return str(self.subacks[mid][0])
 
