@@ -233,6 +233,10 @@ class Receiver:
                 log.error("storing %d messages failed (%s)", len(pairs), err)
             down = self.store.check()
             if down is None:
+                try:  # once more, on a connection the check may just have reopened
+                    return self.store.add(items, time.time())
+                except Exception as err:
+                    log.error("the database answers but refused the batch again (%s): storing it one by one", err)
                 try:
                     return self._one_by_one(pairs)
                 except Exception as err:  # the database went away half-way: back off, redo the batch

@@ -48,6 +48,8 @@ class ControlRoom:
         # Ours first: uvicorn swaps in its own handlers while serving, then restores ours and re-raises the
         # signal it caught, which would otherwise kill us (SIGTERM) before the receiver has stored and acked.
         _install_signals(self.stop)
+        if self.cfg.web.enabled and not self.store.query("SELECT name FROM users LIMIT 1"):
+            log.warning("no control-room users yet: nobody can log in (anpr control user add NAME --role admin)")
         self.receiver.start()
         self.retention.start()
         try:

@@ -246,10 +246,16 @@ class Store:
     # -- reading (the page, export) --------------------------------------------------------------------
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._rlock:
-            if getattr(self._r, "closed", False):  # a PostgreSQL restart broke it: reopen
+            try:
+                cur = self._r.cursor()
+                cur.execute(self._sql(sql), tuple(args))
+            except Exception:
+                if not getattr(self._r, "closed", False):
+                    raise
+                # a PostgreSQL restart broke the connection: reopen it and ask once more
                 self._r = self._connect(autocommit=True)
-            cur = self._r.cursor()
-            cur.execute(self._sql(sql), tuple(args))
+                cur = self._r.cursor()
+                cur.execute(self._sql(sql), tuple(args))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

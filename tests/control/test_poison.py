@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.control import Car
+from helpers.control import Car, Postgres
 from helpers.uplink import Mosquitto, make_event, wait_until
 
 from anpr.control.config import BrokerConfig
 from anpr.control.export import car_view
 from anpr.control.ingest import Quarantined, StatusRow, ingest, load_validator, status_validator
 from anpr.control.receiver import Receiver
-from anpr.control.store import Store
+from anpr.control.store import Store, open_store
 from anpr.uplink.wire import event_to_dict, event_to_json
 
 V = load_validator()
@@ -180,6 +180,7 @@ def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_the_batch_sto
     assert wait_until(lambda: rx.counts["quarantined"] == 1, 2)
     (q,) = store.quarantine(10)
     assert "database refused it" in q["reason"] and "PZ0000" in q["payload"].decode()
+    assert rx.counts["errors"] >= 1 and rx.last_error is None  # counted, logged, and storing went on
     assert not _stored(store, evs[1].event_id) and rx.writer_alive
     # acknowledged once: not delivered again after a reconnect
     rx.client.reconnect()
@@ -187,3 +188,36 @@ def test_a_row_the_database_refuses_is_quarantined_and_the_rest_of_the_batch_sto
     car.send("anpr/car-7/hit", event_to_json(ev))
     assert wait_until(lambda: _stored(store, ev.event_id), 5)
     assert len(store.quarantine(10)) == 1
+
+
+@pytest.mark.slow
+def test_a_database_outage_shows_and_nothing_is_lost(broker: Mosquitto) -> None:
+    """A real PostgreSQL stopped and started again under the receiver: the failure shows in the counters
+    and `last_error`, nothing is acknowledged meanwhile, and everything is stored once it is back."""
+    pg = Postgres()
+    why = pg.start()
+    if why is not None:
+        pytest.skip(f"PostgreSQL cannot run here: {why}")
+    store = open_store(pg.create_db("outage"))
+    rx = Receiver(BrokerConfig(host="127.0.0.1", port=broker.port), store, client_id=f"rx-outage-{broker.port}")
+    rx.start()
+    car = Car(broker.port)
+    try:
+        assert rx.connected.wait(10)
+        before = make_event("hit", device="car-7")
+        car.send("anpr/car-7/hit", event_to_json(before))
+        assert wait_until(lambda: _stored(store, before.event_id), 5)
+        pg.pause()
+        during = [make_event("read", device="car-7", plate=f"BBCD{i:02d}") for i in range(5)]
+        for ev in during:
+            car.send("anpr/car-7/read", event_to_json(ev))
+        assert wait_until(lambda: rx.counts["errors"] >= 2 and (rx.last_error or "").startswith("database"), 10)
+        assert rx.writer_alive and rx.counts["stored"] == 1 and rx.counts["quarantined"] == 0
+        assert pg.resume() is None
+        assert wait_until(lambda: all(_stored(store, ev.event_id) for ev in during), 40), rx.last_error
+        assert rx.last_error is None and rx.counts["quarantined"] == 0 and rx.counts["dropped"] == 0
+    finally:
+        car.close()
+        rx.stop()
+        store.close()
+        pg.stop()

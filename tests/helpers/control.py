@@ -58,11 +58,19 @@ class Postgres:
         r = self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
         if r.returncode != 0:
             return f"initdb failed: {r.stderr.strip()[-500:]}"
+        return self.resume()
+
+    def resume(self) -> str | None:
+        """Start the initialised cluster again (same port, same data); None when it runs."""
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         r = self._run("pg_ctl", "-D", str(self.dir / "data"), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         if r.returncode != 0:
             return f"pg_ctl start failed: {r.stderr.strip()[-500:]}"
         return None
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: an outage for the clients."""
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
