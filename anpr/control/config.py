@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,54 @@ class WebConfig(Section):
         default=120.0, gt=0, description="a car whose last status or event is older than this shows as offline"
     )
     max_rows: int = Field(default=5000, ge=1, le=1_000_000, description="most rows one page query returns")
+    tls_cert_file: str | None = Field(default=None, description="PEM certificate chain: the page is served over HTTPS")
+    tls_key_file: str | None = Field(default=None, description="PEM private key of tls_cert_file")
+    behind_tls_proxy: bool = Field(
+        default=False,
+        description="a TLS reverse proxy (nginx, caddy) on this host serves the page: session cookies are Secure",
+    )
+    allow_plaintext_remote: bool = Field(
+        default=False,
+        description="serve plain HTTP on an address beyond loopback (refused unless true: logins would cross "
+        "the network in clear)",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Host header values served (e.g. control.example.cl); empty: localhost, 127.0.0.1 and host",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=168, description="a login lasts this long")
+    login_attempts: int = Field(
+        default=5, ge=1, le=100, description="failed logins per user name per login_window_s (x4 per address)"
+    )
+    login_window_s: float = Field(default=900.0, ge=10, le=86400, description="window of login_attempts")
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.tls_cert_file is not None
+
+    def hosts(self) -> list[str]:
+        return list(self.allowed_hosts) or sorted({"localhost", "127.0.0.1", self.host})
+
+    @model_validator(mode="after")
+    def _check_exposure(self) -> WebConfig:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file: set both (HTTPS) or neither")
+        if not self.tls_enabled and not self.allow_plaintext_remote and not _loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is beyond loopback without TLS: set tls_cert_file and tls_key_file, or keep "
+                'host = "127.0.0.1" behind a TLS reverse proxy (behind_tls_proxy = true), or set '
+                "allow_plaintext_remote = true if the network is trusted"
+            )
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class HotlistPublishConfig(Section):

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from anpr.control.ingest import status_validator
+from anpr.control.payload import PayloadError, loads
+
 CSV_FIELDS = (
     "event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "lat", "lon",
     "match_kind", "reason", "list_name", "priority", "hotlist_version", "final", "received_at",
@@ -43,12 +46,24 @@ def to_geojson(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """OWASP CSV injection: a text cell a spreadsheet would run as a formula gets a leading quote.
+
+    Only text is touched: numbers (a negative latitude) stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "received_at": iso(r["received_at"])})
+        w.writerow({k: cell(v) for k, v in {**r, "received_at": iso(r["received_at"])}.items()})
     return out.getvalue()
 
 
@@ -71,7 +86,7 @@ def car_view(
     version comes from the status when the car reports it, else from its newest event; its age is
     how long ago the control room issued that version.
     """
-    status: dict[str, Any] = json.loads(row["status"]) if row.get("status") else {}
+    status = _stored_status(row.get("status"))
     heard = row.get("last_heard")
     silent = heard is None or now - heard > offline_after_s
     state = "online" if row["state"] == "online" and not silent else "offline"
@@ -79,7 +94,7 @@ def car_view(
     depth = None
     if outbox:
         depth = int(outbox.get("pending_hits") or 0) + int(outbox.get("pending_reads") or 0)
-    hl: dict[str, Any] = status["hotlist"] if isinstance(status.get("hotlist"), dict) else {}
+    hl: dict[str, Any] = status.get("hotlist") or {}
     version = hl.get("version", row.get("hotlist_version"))
     age_s = None
     for h in hotlists:
@@ -87,8 +102,9 @@ def car_view(
             issued = datetime.fromisoformat(h["issued_at"])
             age_s = round(now - issued.timestamp())
             break
-    fix = status.get("fix") if isinstance(status.get("fix"), dict) else None
-    if fix is None and row.get("last_lat") is not None:
+    # The status's `fix` says how the GPS is doing, not where the car is: the place comes from its events.
+    fix = None
+    if row.get("last_lat") is not None and row.get("last_lon") is not None:
         fix = {"lat": row["last_lat"], "lon": row["last_lon"], "at": iso(row.get("last_event_at"))}
     return {
         "device_id": row["device_id"],
@@ -100,4 +116,20 @@ def car_view(
         "hotlist_version": version,
         "hotlist_age_s": age_s,
         "fix": fix,
+        "gps": status.get("fix"),
+        "status_refused": bool(row.get("status")) and not status,
     }
+
+
+def _stored_status(text: str | None) -> dict[str, Any]:
+    """A stored status, checked again on the way out: rows stored before statuses were validated (or by
+    an older version) must not break the car list; one that fails the schema now shows as no status."""
+    if not text:
+        return {}
+    try:
+        obj = loads(text.encode("utf-8"))
+    except (PayloadError, UnicodeEncodeError):
+        return {}
+    if not isinstance(obj, dict) or status_validator().reason(obj) is not None:
+        return {}
+    return obj

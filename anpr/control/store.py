@@ -8,6 +8,7 @@ no-op insert, whichever receiver or car sends it, however often.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -44,6 +45,14 @@ CREATE TABLE IF NOT EXISTS hotlists (
   list_name TEXT NOT NULL, version BIGINT NOT NULL, kind TEXT NOT NULL, issued_at TEXT NOT NULL,
   published_at {real} NOT NULL, key_id TEXT, entries INTEGER NOT NULL, sha256 TEXT NOT NULL,
   PRIMARY KEY (list_name, version));
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL, created_at {real} NOT NULL,
+  expires_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id {serial}, at {real} NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
+  remote TEXT);
 """
 _SQLITE = {"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 _POSTGRES = {"real": "DOUBLE PRECISION", "blob": "BYTEA", "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
@@ -128,6 +137,28 @@ class Store:
 
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def check(self) -> str | None:
+        """None when the database answers on the write connection (a lost one is reopened), else why not.
+
+        The receiver asks after a refused batch: an answering database means one message was poison."""
+        with self._wlock:
+            try:
+                self._w.rollback()
+                cur = self._w.cursor()
+                cur.execute("SELECT 1")
+                cur.fetchall()
+                self._w.commit()
+                return None
+            except Exception as err:
+                log.warning("database check failed (%s); reconnecting", err)
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; it is replaced anyway
+                self._w.close()
+            try:
+                self._w = self._connect(autocommit=False)
+            except StoreError as err:
+                return str(err)
+            return None
 
     # -- writing (the receiver) ------------------------------------------------------------------------
     def add(self, items: Iterable[Ingested], received_at: float) -> AddResult:
@@ -215,8 +246,16 @@ class Store:
     # -- reading (the page, export) --------------------------------------------------------------------
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._rlock:
-            cur = self._r.cursor()
-            cur.execute(self._sql(sql), tuple(args))
+            try:
+                cur = self._r.cursor()
+                cur.execute(self._sql(sql), tuple(args))
+            except Exception:
+                if not getattr(self._r, "closed", False):
+                    raise
+                # a PostgreSQL restart broke the connection: reopen it and ask once more
+                self._r = self._connect(autocommit=True)
+                cur = self._r.cursor()
+                cur.execute(self._sql(sql), tuple(args))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -237,6 +276,23 @@ class Store:
 
     def cars(self) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM cars ORDER BY device_id")
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement (`?` placeholders) for the login and audit modules."""
+        return self._rows(sql, args)
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """One write statement (`?` placeholders) in its own transaction; returns the rows it touched."""
+        with self._wlock:
+            cur = self._w.cursor()
+            try:
+                cur.execute(self._sql(sql), tuple(args))
+                n = max(0, int(cur.rowcount))
+                self._w.commit()
+            except Exception:
+                self._w.rollback()
+                raise
+        return n
 
     def quarantine(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._rows("SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", (limit,))

@@ -1,7 +1,20 @@
 // Control-room page: live hits over Server-Sent Events, cars, filtered reads, all on a Leaflet map.
 // No tile server is reachable from the control room's network: the map draws a lat/lon grid instead of
 // tiles; markers and popups work the same.
+// Every value that came from a car is written as text (el(), textContent), never parsed as HTML, and
+// Leaflet popups/tooltips get DOM nodes, not strings (Leaflet parses a string as HTML). The page is
+// served with `Content-Security-Policy: script-src 'self'`: no inline script anywhere.
 "use strict";
+
+// el("b", {class: "mono"}, "text", node, ...): an element whose strings become text nodes.
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else if (k === "dataset") Object.assign(e.dataset, v); else e.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
 
 const map = L.map("map", { zoomControl: true }).setView([-29.9045, -71.2489], 14);
 map.attributionControl.addAttribution("no tile server: lat/lon grid");
@@ -12,12 +25,8 @@ const readLayer = L.layerGroup().addTo(map);
 const hitLayer = L.layerGroup().addTo(map);
 const carLayer = L.layerGroup().addTo(map);
 const legend = L.control({ position: "topright" });
-legend.onAdd = () => {
-  const d = L.DomUtil.create("div", "legend");
-  d.innerHTML = '<span class="dot" style="background:#e53935"></span>hit <span class="dot" style="background:#42a5f5"></span>read ' +
-    '<span class="dot" style="background:#66bb6a;outline:2px solid #1b5e20"></span>car';
-  return d;
-};
+legend.onAdd = () => el("div", { class: "legend" }, el("span", { class: "dot legend-hit" }), "hit ",
+  el("span", { class: "dot legend-read" }), "read ", el("span", { class: "dot legend-car" }), "car");
 legend.addTo(map);
 const MAX_READ_MARKERS = 1500;
 let readMarkers = [];
@@ -44,14 +53,18 @@ function drawGrid() {
 map.on("moveend", drawGrid);
 drawGrid();
 
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-const hhmmss = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "");
-const place = (e) => (e.lat == null ? "no fix" : `${e.lat.toFixed(5)}, ${e.lon.toFixed(5)}`);
+const hhmmss = (iso) => (iso ? String(iso).replace("T", " ").replace(/\.\d+Z$/, "Z") : "");
+const num = (x, digits) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "?");
+const place = (e) => (e.lat == null ? "no fix" : `${num(e.lat, 5)}, ${num(e.lon, 5)}`);
+const cropUrl = (e) => `/api/crop/${encodeURIComponent(e.event_id)}`;
 
 function popup(e) {
-  const crop = e.has_crop ? `<img src="/api/crop/${encodeURIComponent(e.event_id)}" style="max-width:200px"><br>` : "";
-  const why = e.kind === "hit" ? `<b style="color:#c62828">${esc(e.reason)}</b> (${esc(e.match_kind)}, ${esc(e.list_name)})<br>` : "";
-  return `${crop}<b class="mono">${esc(e.plate)}</b> ${why}${esc(e.device_id)} / ${esc(e.camera_id)}<br>${hhmmss(e.last_seen)}<br>${place(e)}`;
+  const d = el("div", { class: "popup" });
+  if (e.has_crop) d.append(el("img", { src: cropUrl(e), class: "popup-crop", alt: "crop" }), el("br"));
+  d.append(el("b", { class: "mono" }, e.plate), " ");
+  if (e.kind === "hit") d.append(el("b", { class: "reason" }, e.reason), ` (${e.match_kind}, ${e.list_name})`, el("br"));
+  d.append(`${e.device_id} / ${e.camera_id}`, el("br"), hhmmss(e.last_seen), el("br"), place(e));
+  return d;
 }
 
 function fitOnce(latlng) {
@@ -59,22 +72,18 @@ function fitOnce(latlng) {
 }
 
 function addHit(e, live) {
-  if (document.querySelector(`#hits li[data-event-id="${e.event_id}"]`)) return;
-  const li = document.createElement("li");
-  li.dataset.eventId = e.event_id;
-  li.dataset.plate = e.plate;
-  li.dataset.shownMs = String(Date.now());
-  if (live) li.className = "new";
-  const img = e.has_crop ? `<img alt="crop" src="/api/crop/${encodeURIComponent(e.event_id)}">` : `<span class="nocrop"></span>`;
-  li.innerHTML = `${img}<div><span class="plate">${esc(e.plate)}</span> <span class="reason">${esc(e.reason)}</span>
-    <div class="meta">${esc(e.device_id)} / ${esc(e.camera_id)} · ${hhmmss(e.last_seen)}<br>${place(e)}
-    · ${esc(e.match_kind)} · ${esc(e.list_name)}</div></div>`;
   const list = document.getElementById("hits");
+  if ([...list.children].some((x) => x.dataset.eventId === e.event_id)) return;
+  const li = el("li", { class: live ? "new" : "", dataset: { eventId: e.event_id, plate: e.plate, shownMs: String(Date.now()) } },
+    e.has_crop ? el("img", { alt: "crop", src: cropUrl(e) }) : el("span", { class: "nocrop" }),
+    el("div", {}, el("span", { class: "plate" }, e.plate), " ", el("span", { class: "reason" }, e.reason),
+      el("div", { class: "meta" }, `${e.device_id} / ${e.camera_id} · ${hhmmss(e.last_seen)}`, el("br"),
+        `${place(e)} · ${e.match_kind} · ${e.list_name}`)));
   if (live) list.prepend(li); else list.append(li);
   while (list.children.length > 100) list.lastChild.remove();
   if (e.lat != null) {
     const m = L.circleMarker([e.lat, e.lon], { pane: "hits", radius: 9, color: "#7f1010", weight: 2, fillColor: "#e53935", fillOpacity: 0.9 })
-      .bindPopup(popup(e)).bindTooltip(e.plate, { permanent: true, direction: "right", className: "mono" });
+      .bindPopup(popup(e)).bindTooltip(el("span", {}, e.plate), { permanent: true, direction: "right", className: "mono" });
     hitLayer.addLayer(m);
     li.onclick = () => { map.setView([e.lat, e.lon], Math.max(map.getZoom(), 16)); m.openPopup(); };
     fitOnce([e.lat, e.lon]);
@@ -94,9 +103,16 @@ function addRead(e) {
 
 async function getJSON(url) {
   const r = await fetch(url);
+  if (r.status === 401) { window.location.assign("/login"); throw new Error("logged out"); }
   const body = await r.json();
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
+}
+
+let me = null;
+async function logout() {
+  await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": me.csrf } });
+  window.location.assign("/login");
 }
 
 function age(s) {
@@ -107,21 +123,20 @@ function age(s) {
 async function loadCars() {
   const cars = await getJSON("/api/cars");
   const tbody = document.querySelector("#cars tbody");
-  tbody.innerHTML = "";
+  tbody.replaceChildren();
   carLayer.clearLayers();
   for (const c of cars) {
-    const tr = document.createElement("tr");
-    tr.dataset.device = c.device_id;
-    tr.dataset.state = c.state;
-    const fix = c.fix ? `${Number(c.fix.lat).toFixed(4)}, ${Number(c.fix.lon).toFixed(4)}` : "—";
+    const state = c.state === "online" ? "online" : "offline";
+    const located = c.fix && Number.isFinite(c.fix.lat) && Number.isFinite(c.fix.lon);
+    const fix = located ? `${num(c.fix.lat, 4)}, ${num(c.fix.lon, 4)}` : "—";
     const hl = c.hotlist_version == null ? "—" : `v${c.hotlist_version}${c.hotlist_age_s == null ? "" : " · " + age(c.hotlist_age_s)}`;
-    tr.innerHTML = `<td class="mono">${esc(c.device_id)}</td><td><span class="dot ${c.state}"></span>${c.state}</td>
-      <td>${c.outbox_depth ?? "—"}</td><td>${hl}</td><td>${fix}</td>`;
-    tbody.append(tr);
-    if (c.fix) {
+    tbody.append(el("tr", { dataset: { device: c.device_id, state: c.state } },
+      el("td", { class: "mono" }, c.device_id), el("td", {}, el("span", { class: `dot ${state}` }), c.state),
+      el("td", {}, c.outbox_depth ?? "—"), el("td", {}, hl), el("td", {}, fix)));
+    if (located) {
       carLayer.addLayer(L.circleMarker([c.fix.lat, c.fix.lon], { pane: "cars", radius: 6, color: "#1b5e20", weight: 3,
-        fillColor: c.state === "online" ? "#66bb6a" : "#bdbdbd", fillOpacity: 1 })
-        .bindTooltip(`${c.device_id} (${c.state})`, { direction: "top" }));
+        fillColor: state === "online" ? "#66bb6a" : "#bdbdbd", fillOpacity: 1 })
+        .bindTooltip(el("span", {}, `${c.device_id} (${c.state})`), { direction: "top" }));
     }
   }
 }
@@ -166,13 +181,11 @@ async function searchReads(ev) {
     const rows = await getJSON(`/api/events?${p}`);
     err.textContent = "";
     const tbody = document.querySelector("#reads tbody");
-    tbody.innerHTML = "";
+    tbody.replaceChildren();
     readLayer.clearLayers(); readMarkers = [];
     for (const e of rows) {
-      const tr = document.createElement("tr");
-      tr.innerHTML = `<td>${hhmmss(e.last_seen)}</td><td class="mono">${esc(e.plate)}</td><td>${esc(e.device_id)}</td>
-        <td>${e.confidence.toFixed(2)}</td><td>${place(e)}</td>`;
-      tbody.append(tr);
+      tbody.append(el("tr", {}, el("td", {}, hhmmss(e.last_seen)), el("td", { class: "mono" }, e.plate),
+        el("td", {}, e.device_id), el("td", {}, num(e.confidence, 2)), el("td", {}, place(e))));
       addRead(e);
     }
   } catch (e) { err.textContent = e.message; }
@@ -195,11 +208,18 @@ function connect() {
 }
 
 (async () => {
+  try {
+    me = await getJSON("/api/me");
+  } catch (e) { return; }
+  document.body.dataset.role = me.role;
+  document.getElementById("whoami").textContent = `${me.user} (${me.role})`;
+  document.getElementById("logout").onclick = () => logout().catch(console.error);
+  const operator = me.role !== "viewer";
   connect();
   try {
     const hits = await getJSON("/api/events?kind=hit&order=received&limit=50");
     hits.forEach((e) => addHit(e, false));
-    await Promise.all([loadCars(), searchReads(), loadStats()]);
+    await Promise.all([loadCars(), operator ? searchReads() : null, loadStats()]);
   } catch (e) { console.error(e); }
   setInterval(() => loadStats().catch(console.error), 2000);
   setInterval(() => loadCars().catch(console.error), 15000);
