@@ -46,7 +46,7 @@ def fill(folder: Path) -> Path:
 
 
 def _events(n: int, kind: str) -> list[tuple[str, str, bytes]]:
-    out = []
+    out: list[tuple[str, str, bytes]] = []
     for i in range(n):
         ev = make_event(kind, plate=f"BBCD{10 + i % 90}", crop=b"\xff" * 3000)
         out.append((ev.event_id, ev.kind, event_to_json(ev)))
