@@ -16,14 +16,6 @@ from anpr.gps.serial_source import SerialPosition
 
 
 @pytest.fixture
-def pty(tmp_path: Path) -> Iterator[Pty]:
-    p = Pty(tmp_path / "gps0")
-    p.plug()
-    yield p
-    p.unplug()
-
-
-@pytest.fixture
 def serial_pos(pty: Pty) -> Iterator[SerialPosition]:
     pos = build_position(gps_cfg(kind="serial", serial_port=str(pty.link), no_sentence_timeout_s=1.0), Clock())
     assert isinstance(pos, SerialPosition)

@@ -5,7 +5,6 @@ Through the real serial source on a pseudo-terminal and the real gpsd fed by gps
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from anpr.gps.serial_source import SerialPosition
 
 FUTURE = datetime(2068, 3, 4, 12, 0, tzinfo=timezone.utc)  # the date seen from a serial receiver
 ROLLOVER = T0 - timedelta(weeks=1024)  # a receiver with the GPS week-number rollover bug
-
-
-@pytest.fixture
-def pty(tmp_path: Path) -> Iterator[Pty]:
-    p = Pty(tmp_path / "gps0")
-    p.plug()
-    yield p
-    p.unplug()
 
 
 @pytest.mark.parametrize("bad", [FUTURE, ROLLOVER], ids=["2068", "week-rollover"])
