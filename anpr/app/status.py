@@ -161,14 +161,19 @@ def summary_line(st: Status) -> str:
 
 def uplink_status(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
     """The part of the status the retained MQTT status message carries (the uplink adds its outbox):
-    fps per camera, camera connection, model versions, hotlist version and age, fix age."""
+    fps, passages and hits per camera, camera connection, model versions, hotlist version and age, fix age."""
     st = collect(pipeline, device_id=device_id)
     cams = st.health.cameras if isinstance(st.health, HealthSnapshot) else {}
     sources = st.sources if not isinstance(st.sources, PartError) else {}
     hl, gps = st.hotlist, st.gps
     return {
         "cameras": {
-            cid: {"fps": c.fps, "connected": sources[cid].stats.connected if cid in sources else None}
+            cid: {
+                "fps": c.fps,
+                "connected": sources[cid].stats.connected if cid in sources else None,
+                "passages": c.passages,
+                "hits": c.hits,  # counted when raised, so the control room sees a hit before its passage ends
+            }
             for cid, c in cams.items()
         },
         "models": dict(st.models),

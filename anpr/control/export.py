@@ -79,7 +79,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str) -> tuple[str, str]:
 def car_view(
     row: dict[str, Any], hotlists: Sequence[dict[str, Any]], now: float, offline_after_s: float
 ) -> dict[str, Any]:
-    """What the page shows for one car: its state, outbox depth, hotlist version and age, last fix.
+    """What the page shows for one car: its state, outbox depth, hotlist version and age, last fix, hits.
 
     The car's retained status says online/offline (its last will says offline when it drops); a car
     that claims online but has been silent for `offline_after_s` shows as offline too. The hotlist
@@ -117,8 +117,17 @@ def car_view(
         "hotlist_age_s": age_s,
         "fix": fix,
         "gps": status.get("fix"),
+        "hits": _camera_sum(status, "hits"),
+        "passages": _camera_sum(status, "passages"),
         "status_refused": bool(row.get("status")) and not status,
     }
+
+
+def _camera_sum(status: dict[str, Any], key: str) -> int | None:
+    """A counter summed over the car's cameras since it started; None when its status does not carry it."""
+    values = [c.get(key) for c in (status.get("cameras") or {}).values() if isinstance(c, dict)]
+    counts = [v for v in values if isinstance(v, int)]
+    return sum(counts) if counts else None
 
 
 def _stored_status(text: str | None) -> dict[str, Any]:

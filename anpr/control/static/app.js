@@ -132,7 +132,7 @@ async function loadCars() {
     const hl = c.hotlist_version == null ? "—" : `v${c.hotlist_version}${c.hotlist_age_s == null ? "" : " · " + age(c.hotlist_age_s)}`;
     tbody.append(el("tr", { dataset: { device: c.device_id, state: c.state } },
       el("td", { class: "mono" }, c.device_id), el("td", {}, el("span", { class: `dot ${state}` }), c.state),
-      el("td", {}, c.outbox_depth ?? "—"), el("td", {}, hl), el("td", {}, fix)));
+      el("td", {}, c.hits ?? "—"), el("td", {}, c.outbox_depth ?? "—"), el("td", {}, hl), el("td", {}, fix)));
     if (located) {
       carLayer.addLayer(L.circleMarker([c.fix.lat, c.fix.lon], { pane: "cars", radius: 6, color: "#1b5e20", weight: 3,
         fillColor: state === "online" ? "#66bb6a" : "#bdbdbd", fillOpacity: 1 })
