@@ -180,6 +180,22 @@ def uplink_status(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
         # A part that failed still gives its keys (as None), so a consumer sees the key and not the error.
         "hotlist": None if hl is None else _pick(hl, ("version", "age_s", "stale", "entries")),
         "fix": None if gps is None else _pick(gps, ("source", "connected", "fix_age_s")),
+        "position": _position(gps),
+    }
+
+
+def _position(gps: GpsStatus | PartError | None) -> dict[str, Any] | None:
+    """Where the car is now, for the control room's map (the newest real fix; None without one)."""
+    fix = gps.last_fix if isinstance(gps, GpsStatus) else None
+    if fix is None:
+        return None
+    at = fix.fixed_at if fix.fixed_at.tzinfo else fix.fixed_at.replace(tzinfo=timezone.utc)
+    return {
+        "lat": round(fix.lat, 6),
+        "lon": round(fix.lon, 6),
+        "heading_deg": None if fix.heading_deg is None else round(fix.heading_deg % 360.0, 1),
+        "speed_mps": None if fix.speed_mps is None else round(max(0.0, fix.speed_mps), 2),
+        "fixed_at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
 
