@@ -180,11 +180,11 @@ def uplink_status(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
         # A part that failed still gives its keys (as None), so a consumer sees the key and not the error.
         "hotlist": None if hl is None else _pick(hl, ("version", "age_s", "stale", "entries")),
         "fix": None if gps is None else _pick(gps, ("source", "connected", "fix_age_s")),
-        "position": _position(gps),
+        "position": position_of(gps),
     }
 
 
-def _position(gps: GpsStatus | PartError | None) -> dict[str, Any] | None:
+def position_of(gps: GpsStatus | PartError | None) -> dict[str, Any] | None:
     """Where the car is now, for the control room's map (the newest real fix; None without one)."""
     fix = gps.last_fix if isinstance(gps, GpsStatus) else None
     if fix is None:
@@ -193,7 +193,7 @@ def _position(gps: GpsStatus | PartError | None) -> dict[str, Any] | None:
     return {
         "lat": round(fix.lat, 6),
         "lon": round(fix.lon, 6),
-        "heading_deg": None if fix.heading_deg is None else round(fix.heading_deg % 360.0, 1),
+        "heading_deg": None if fix.heading_deg is None else round(fix.heading_deg, 1) % 360.0,
         "speed_mps": None if fix.speed_mps is None else round(max(0.0, fix.speed_mps), 2),
         "fixed_at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }

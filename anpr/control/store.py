@@ -354,7 +354,10 @@ class Store:
             ("reads", "DELETE FROM events WHERE kind = 'read' AND received_at < ?", reads_before),
             ("hits", "DELETE FROM events WHERE kind = 'hit' AND received_at < ?", hits_before),
             ("quarantine", "DELETE FROM quarantine WHERE received_at < ?", quarantine_before),
-        )
+            # a review goes with the last event of its passage (it names a plate and an officer's note)
+            ("reviews", "DELETE FROM reviews WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.device_id = "
+             "reviews.device_id AND e.passage_id = reviews.passage_id) AND at < ?", hits_before),
+        )  # fmt: skip
         done: dict[str, int] = {}
         with self._wlock:
             cur = self._w.cursor()
