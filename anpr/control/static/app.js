@@ -21,8 +21,9 @@ function setupMap() {
     map.on("moveend", drawGrid);
     drawGrid();
   }
-  // Panes keep hits above cars above reads, whatever order they arrive in.
-  for (const [name, z] of [["reads", 410], ["cars", 420], ["hits", 430]]) map.createPane(name).style.zIndex = z;
+  // Panes keep hits above reads whatever order they arrive in.
+  // Cars sit above the cluster icons (Leaflet's marker pane is 600), under tooltips (650).
+  for (const [name, z] of [["reads", 410], ["hits", 430], ["cars", 640]]) map.createPane(name).style.zIndex = z;
   const cluster = (cls) => L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
     iconCreateFunction: (c) => L.divIcon({ html: el("div", {}, el("span", {}, String(c.getChildCount()))), className: `cluster ${cls}`, iconSize: [34, 34] }) });
   readLayer = cluster("cluster-read").addTo(map);
