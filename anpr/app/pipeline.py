@@ -144,14 +144,17 @@ class Pipeline:
         if match is None or passage.passage_id in self._early_hits:
             return
         self._early_hits[passage.passage_id] = match
+        self.health.hit(passage.camera_id)
         self._emit(passage, match, final=False, queued_mono=queued_mono)
 
     def _finish(self, passage: Passage, queued_mono: float | None) -> None:
         early = self._early_hits.pop(passage.passage_id, None)
         # The final consensus is the better read; but a hit once raised is never silently withdrawn.
         match = self._match(passage) or early
-        self.health.passage(passage.camera_id, hit=match is not None)
+        self.health.passage(passage.camera_id)
         alert = match is not None and early is None
+        if alert:
+            self.health.hit(passage.camera_id)  # not raised early: this is the hit being raised
         self._emit(passage, match, final=True, queued_mono=queued_mono if alert else None, alert=alert)
 
     def _emit(
@@ -216,7 +219,7 @@ class Pipeline:
         )
         now = datetime.now(timezone.utc)
         event = replace(original, event_id=new_event_id(now), kind="hit", match=hit.match, final=True)
-        self.health.passage(event.camera_id, hit=True)
+        self.health.hit(event.camera_id)
         self._dispatch(event, alert=True, queued_mono=None)
 
     # -- lifecycle -----------------------------------------------------------------------------------

@@ -93,13 +93,14 @@ def _serve(args: Args) -> int:
         logging.getLogger().setLevel(cfg.log_level)
     from anpr.control.receiver import ReceiverError
     from anpr.control.serve import ControlRoom
+    from anpr.control.tiles import TileError
 
     store = _open_store(cfg.database_url)
     if store is None:
         return 2
     try:
         room = ControlRoom(cfg, store)
-    except ReceiverError as err:
+    except (ReceiverError, TileError) as err:
         print(f"anpr control serve: {err}", file=sys.stderr)
         return 2
     room.run()
@@ -260,8 +261,9 @@ def _export(args: Args) -> int:
     from anpr.control.users import audit
 
     try:
-        flt = filter_from_params(params, max(args.limit, 1), kind=args.kind)
-        body, _media = render(store.events(flt), args.format)
+        zone = cfg.web.zone()
+        flt = filter_from_params(params, max(args.limit, 1), kind=args.kind, tz=zone)
+        body, _media = render(store.events(flt), args.format, zone)
         audit(
             store,
             _cli_user(),

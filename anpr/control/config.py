@@ -6,6 +6,8 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
@@ -66,6 +68,14 @@ class WebConfig(Section):
         default=5, ge=1, le=100, description="failed logins per user name per login_window_s (x4 per address)"
     )
     login_window_s: float = Field(default=900.0, ge=10, le=86400, description="window of login_attempts")
+    timezone: str = Field(
+        default="America/Santiago",
+        max_length=64,
+        description="IANA time zone of the page, of the date filters (dd-mm-yyyy) and of the exports' local columns",
+    )
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def tls_enabled(self) -> bool:
@@ -76,6 +86,10 @@ class WebConfig(Section):
 
     @model_validator(mode="after")
     def _check_exposure(self) -> WebConfig:
+        try:
+            self.zone()
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone {self.timezone!r}: expected an IANA zone such as America/Santiago") from None
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("tls_cert_file and tls_key_file: set both (HTTPS) or neither")
         if not self.tls_enabled and not self.allow_plaintext_remote and not _loopback(self.host):
@@ -94,6 +108,50 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_TILE_URL = re.compile(r"^https?://[A-Za-z0-9.{}:-]+(/[^\s\"'<>]*)?$")
+
+
+class MapConfig(Section):
+    """Where the page's street map comes from: a tile server the operators' browsers reach (`tiles_url`),
+    or, with no such server, a local MBTiles file the control room serves itself (`mbtiles`)."""
+
+    tiles_url: str = Field(
+        default="",
+        max_length=300,
+        description="tile URL template with {z}, {x}, {y} (and optionally {s}), fetched by the operator's browser, "
+        "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: mbtiles, or no streets",
+    )
+    subdomains: str = Field(default="abc", pattern=r"^[a-z0-9]{0,8}$", description="values of {s} in tiles_url")
+    mbtiles: str | None = Field(
+        default=None, description="a local MBTiles file (raster PNG/JPEG/WebP tiles) served at /tiles/{z}/{x}/{y}"
+    )
+    attribution: str = Field(
+        default="", max_length=300, description="the map data's attribution shown on the map (plain text)"
+    )
+    max_zoom: int = Field(default=19, ge=1, le=22, description="deepest zoom the tiles exist for")
+    center_lat: float = Field(default=-29.9045, ge=-90, le=90, description="where the map opens before any event")
+    center_lon: float = Field(default=-71.2489, ge=-180, le=180, description="where the map opens before any event")
+
+    @model_validator(mode="after")
+    def _check_tiles(self) -> MapConfig:
+        if self.tiles_url and self.mbtiles:
+            raise ValueError("tiles_url and mbtiles: set one (a tile server or a local file), not both")
+        url = self.tiles_url
+        if url and (not _TILE_URL.match(url) or not all(k in url for k in ("{z}", "{x}", "{y}"))):
+            raise ValueError(f"tiles_url {url[:80]!r}: expected an http(s) URL template with {{z}}, {{x}} and {{y}}")
+        if (self.tiles_url or self.mbtiles) and not self.attribution.strip():
+            raise ValueError("attribution: map data must be credited (e.g. '© OpenStreetMap contributors')")
+        return self
+
+    def tile_origin(self) -> str | None:
+        """The tile server's origin for the page's Content-Security-Policy (img-src); None without one."""
+        if not self.tiles_url:
+            return None
+        parts = urlsplit(self.tiles_url)
+        host = parts.netloc.replace("{s}", "*")
+        return f"{parts.scheme}://{host}"
 
 
 class HotlistPublishConfig(Section):
@@ -123,6 +181,7 @@ class ControlConfig(Section):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="log level")
     broker: BrokerConfig = BrokerConfig()
     web: WebConfig = WebConfig()
+    map: MapConfig = MapConfig()
     hotlist: HotlistPublishConfig = HotlistPublishConfig()
     retention: RetentionConfig = RetentionConfig()
 

@@ -2,6 +2,7 @@
 
 `script-src 'self'`: only the page's own files run, so a value from a car that slipped into markup still
 cannot execute. Styles allow 'unsafe-inline' because Leaflet positions the map with style attributes.
+Images may also come from the configured tile server (`[map] tiles_url`), and from nowhere else.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{tiles}; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 HEADERS = [
-    (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -22,9 +22,12 @@ HEADERS = [
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False, tile_origin: str | None = None) -> None:
         self.app = app
-        self.headers = HEADERS + ([(b"strict-transport-security", b"max-age=31536000")] if hsts else [])
+        csp = CSP.format(tiles=f" {tile_origin}" if tile_origin else "")
+        self.headers = [(b"content-security-policy", csp.encode()), *HEADERS]
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -56,6 +56,7 @@ class EventRow:
     final: bool
     crop: bytes | None
     payload: str
+    passage_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,4 +226,5 @@ def _event_row(topic: str, payload: bytes, obj: dict[str, Any]) -> EventRow | Qu
         final=bool(obj["final"]),
         crop=crop,
         payload=json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        passage_id=obj["passage_id"],
     )

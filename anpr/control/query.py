@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Literal
 
 Kind = Literal["hit", "read"]
 _PLATE = re.compile(r"^[A-Z0-9?*]{1,16}$")
 _DEVICE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # as in the event schema
 _KNOWN = frozenset({"kind", "plate", "since", "until", "bbox", "device", "limit", "order"})
+# Chilean dates as operators type them: dd-mm-yyyy, optionally hh:mm[:ss] (or dd/mm/yyyy)
+_CHILEAN = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +42,35 @@ def plate_like(pattern: str) -> str:
     return p.replace("?", "_").replace("*", "%")
 
 
-def parse_time(value: str) -> float:
-    """ISO-8601 (naive = UTC, as every clock in the system) or epoch seconds -> epoch seconds."""
+def parse_time(value: str, tz: tzinfo = timezone.utc) -> float:
+    """-> epoch seconds from a Chilean date `dd-mm-yyyy[ hh:mm[:ss]]` (local time in `tz`, the control
+    room's zone), ISO-8601 (naive = UTC, as every clock in the system) or epoch seconds."""
     v = value.strip()[:64]
+    m = _CHILEAN.match(v)
     try:
-        epoch = float(v)
-    except ValueError:
-        try:
+        if m:
+            day, month, year, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+            epoch = datetime(year, month, day, hour, minute, second, tzinfo=tz).timestamp()
+        elif _is_float(v):
+            epoch = float(v)
+        else:
             dt = datetime.fromisoformat(v[:-1] + "+00:00" if v.endswith("Z") else v)
             epoch = (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
-        except (ValueError, OverflowError):
-            raise ValueError(f"time {value[:64]!r}: expected ISO-8601 such as 2024-05-17T14:30:00Z") from None
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"time {value[:64]!r}: expected dd-mm-yyyy hh:mm (local time) or ISO-8601 such as 2024-05-17T14:30:00Z"
+        ) from None
     if not math.isfinite(epoch) or not 0 <= epoch < 32503680000:  # 1970 .. 3000
         raise ValueError(f"time {value[:64]!r}: out of range")
     return epoch
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_bbox(value: str) -> tuple[float, float, float, float]:
@@ -69,8 +86,11 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
     return w, s, e, n
 
 
-def filter_from_params(params: dict[str, str], max_rows: int, kind: str | None = None) -> EventFilter:
-    """Build a filter from query-string style parameters (page, export URL, CLI). ValueError on bad input."""
+def filter_from_params(
+    params: dict[str, str], max_rows: int, kind: str | None = None, tz: tzinfo = timezone.utc
+) -> EventFilter:
+    """Build a filter from query-string style parameters (page, export URL, CLI). ValueError on bad input.
+    `tz` is the zone of Chilean dates (dd-mm-yyyy hh:mm) in since/until."""
     unknown = sorted(set(params) - _KNOWN)
     if unknown:
         raise ValueError(f"unknown parameter {unknown[0][:40]!r}: expected {', '.join(sorted(_KNOWN))}")
@@ -97,8 +117,8 @@ def filter_from_params(params: dict[str, str], max_rows: int, kind: str | None =
     return EventFilter(
         kind=kind,  # type: ignore[arg-type]
         plate=plate,
-        since=parse_time(params["since"]) if params.get("since") else None,
-        until=parse_time(params["until"]) if params.get("until") else None,
+        since=parse_time(params["since"], tz) if params.get("since") else None,
+        until=parse_time(params["until"], tz) if params.get("until") else None,
         bbox=parse_bbox(params["bbox"]) if params.get("bbox") else None,
         device=device,
         limit=limit,

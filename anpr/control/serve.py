@@ -25,7 +25,7 @@ class ControlRoom:
         self.receiver = Receiver(cfg.broker, self.store)
         self.receiver.listeners.append(self.hub.on_stored)
         self.retention = Retention(self.store, cfg.retention)
-        self.app = build_app(self.store, cfg.web, self.hub, self.stats, publish=self.publish)
+        self.app = build_app(self.store, cfg.web, self.hub, self.stats, publish=self.publish, map_cfg=cfg.map)
         self._server: Any = None
         self._stopped = threading.Event()
 

@@ -28,13 +28,15 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from anpr.control import passages
 from anpr.control.auth import Auth, client_address
-from anpr.control.config import WebConfig
+from anpr.control.config import MapConfig, WebConfig
 from anpr.control.export import car_view, iso, render
 from anpr.control.headers import SecurityHeaders
 from anpr.control.ingest import EventRow
 from anpr.control.query import filter_from_params
 from anpr.control.store import AddResult, Store
+from anpr.control.tiles import MBTiles
 from anpr.control.users import audit, audit_log, list_users
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,8 @@ def event_json(row: dict[str, Any]) -> dict[str, Any]:
 def row_of(ev: EventRow, received_at: float) -> dict[str, Any]:
     """The page's view of a freshly stored event: the same keys as `Store.events` rows."""
     keys = ("event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "lat",
-            "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final")  # fmt: skip
+            "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final",
+            "passage_id")  # fmt: skip
     d = {k: getattr(ev, k) for k in keys}
     d.update(has_crop=ev.crop is not None, received_at=iso(received_at))
     return d
@@ -92,6 +95,11 @@ class Hub:
         if msgs and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._fanout, msgs)
 
+    def reviewed(self, key: tuple[str, str], review: dict[str, Any]) -> None:
+        """An operator confirmed or dismissed a hit: every open page updates the passage (event loop)."""
+        body = json.dumps({"device_id": key[0], "passage_id": key[1], "review": review})
+        self._fanout([f"event: review\ndata: {body}\n\n"])
+
     def _fanout(self, msgs: list[str]) -> None:
         for q in list(self._clients):
             try:
@@ -125,9 +133,13 @@ def build_app(
     hub: Hub,
     stats: Callable[[], dict[str, Any]] | None = None,
     publish: Publisher | None = None,
+    map_cfg: MapConfig | None = None,
 ) -> Starlette:
     auth = Auth(store, cfg)
     need = auth.guard
+    map_cfg = map_cfg or MapConfig()
+    tiles = MBTiles(map_cfg.mbtiles) if map_cfg.mbtiles else None  # TileError: a clear start-up error
+    zone = cfg.zone()
 
     def params(req: Request) -> dict[str, str]:
         return dict(req.query_params)
@@ -147,7 +159,7 @@ def build_app(
 
     def events(req: Request) -> Response:
         try:
-            flt = filter_from_params(params(req), cfg.max_rows)
+            flt = filter_from_params(params(req), cfg.max_rows, tz=zone)
         except ValueError as err:
             return bad(err)
         searching = flt.kind != "hit" or any(req.query_params.get(k) for k in _SEARCH_KEYS)
@@ -157,11 +169,77 @@ def build_app(
             record(req, "search")
         return JSONResponse([event_json(r) for r in store.events(flt)])
 
+    def passage_list(req: Request) -> Response:
+        """One row per passage (its events as history); `unreviewed=1`: hits nobody confirmed or dismissed."""
+        query = params(req)
+        unreviewed = query.pop("unreviewed", "") in ("1", "true")
+        try:
+            flt = filter_from_params(query, cfg.max_rows, tz=zone)
+        except ValueError as err:
+            return bad(err)
+        if flt.kind != "hit" or any(query.get(k) for k in _SEARCH_KEYS):
+            if not req.state.session.allows("operator"):
+                return JSONResponse({"error": "searching needs the operator role (viewers see hits)"}, 403)
+            record(req, "search")
+        return JSONResponse(passages.list_passages(store, flt, unreviewed=unreviewed))
+
+    def passage_view(req: Request) -> Response:
+        try:
+            key = passages.check_key(req.query_params.get("device", ""), req.query_params.get("passage", ""))
+        except ValueError as err:
+            return bad(err)
+        found = passages.passage(store, *key)
+        if found is None:
+            return JSONResponse({"error": "no such passage"}, status_code=404)
+        if found["kind"] != "hit" and not req.state.session.allows("operator"):
+            return JSONResponse({"error": "reads need the operator role (viewers see hits)"}, 403)
+        return JSONResponse(found)
+
+    async def review(req: Request) -> Response:
+        raw = await req.body()
+        if len(raw) > 8192:
+            return bad(ValueError("review larger than 8 KiB"))
+        try:
+            body = json.loads(raw)
+            if not isinstance(body, dict):
+                raise ValueError("expected a JSON object")
+            key = passages.check_key(str(body.get("device_id", "")), str(body.get("passage_id", "")))
+            done = await asyncio.to_thread(passages.review, store, key, body, who(req), client_address(req))
+        except ValueError as err:
+            return bad(err)
+        except LookupError as err:
+            return JSONResponse({"error": str(err)}, status_code=404)
+        hub.reviewed(key, done.to_json())
+        return JSONResponse(done.to_json())
+
+    def settings(_req: Request) -> Response:
+        """What the page needs to draw: its time zone and where map tiles come from."""
+        url = "/tiles/{z}/{x}/{y}" if tiles is not None else map_cfg.tiles_url
+        attribution = map_cfg.attribution or (tiles.attribution if tiles is not None else "")
+        return JSONResponse({
+            "timezone": cfg.timezone,
+            "map": {"tiles_url": url or None, "subdomains": map_cfg.subdomains, "attribution": attribution,
+                    "max_zoom": map_cfg.max_zoom, "center": [map_cfg.center_lat, map_cfg.center_lon]},
+        })  # fmt: skip
+
+    def tile(req: Request) -> Response:
+        if tiles is None:
+            return Response(status_code=404)
+        try:
+            z, x = int(req.path_params["z"]), int(req.path_params["x"])
+            y = int(str(req.path_params["y"]).split(".", 1)[0][:12])
+        except ValueError:
+            return Response(status_code=404)
+        found = tiles.tile(z, x, y)
+        if found is None:
+            return Response(status_code=404)
+        return Response(found[0], media_type=found[1], headers={"Cache-Control": "max-age=86400"})
+
     def export(req: Request) -> Response:
         fmt = req.path_params["fmt"]
         try:
-            flt = filter_from_params(params(req), cfg.max_rows)
-            body, media = render(store.events(flt), fmt)
+            flt = filter_from_params(params(req), cfg.max_rows, tz=zone)
+            body, media = render(store.events(flt), fmt, zone)
         except ValueError as err:
             return bad(err)
         record(req, "export")
@@ -261,6 +339,11 @@ def build_app(
         Route("/api/me", need("viewer", auth.me)),
         Route("/api/events", need("viewer", events)),
         Route("/api/export.{fmt}", need("operator", export)),
+        Route("/api/passages", need("viewer", passage_list)),
+        Route("/api/passage", need("viewer", passage_view)),
+        Route("/api/passage/review", need("operator", review), methods=["POST"]),
+        Route("/api/settings", need("viewer", settings)),
+        Route("/tiles/{z:int}/{x:int}/{y}", need("viewer", tile)),
         Route("/api/cars", need("viewer", cars)),
         Route("/api/crop/{event_id}", need("viewer", crop)),
         Route("/api/quarantine", need("operator", quarantine)),
@@ -274,6 +357,6 @@ def build_app(
     ]
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=cfg.hosts()),
-        Middleware(SecurityHeaders, hsts=cfg.tls_enabled or cfg.behind_tls_proxy),
+        Middleware(SecurityHeaders, hsts=cfg.tls_enabled or cfg.behind_tls_proxy, tile_origin=map_cfg.tile_origin()),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

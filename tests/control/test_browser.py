@@ -1,82 +1,31 @@
 """The page in a real headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
 
-A hit published to the broker must appear on the page within a second. The test saves a screenshot;
-with ANPR_UPDATE_SCREENSHOT=1 it also writes docs/control-room.png.
+A hit published to the broker must appear on the page within a second (here without map tiles: the
+lat/lon grid). The console's street map, passages and review are in test_console.py.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import random
-import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from helpers.control import ADMIN, ROOT, Car, ServeProcess, free_port, get_json, wait_until, write_config
+from helpers.browser import at_place as _at
+from helpers.browser import browser_login
+from helpers.browser import crop_jpeg as _crop
+from helpers.control import ADMIN, Car, ServeProcess, free_port, get_json, wait_until, write_config
 from helpers.uplink import Mosquitto, make_event
 from paho.mqtt.enums import CallbackAPIVersion
 
-from anpr.types import PlateEvent
 from anpr.uplink.wire import event_to_json
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-
-
-def _crop(plate: str) -> bytes:
-    import cv2
-
-    from anpr.synth.plate import render_plate
-
-    img = render_plate(plate, random.Random(plate), worn=False).image
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    assert ok
-    return buf.tobytes()
-
-
-def _at(ev: PlateEvent, lat: float, lon: float) -> PlateEvent:
-    assert ev.fix is not None
-    return dataclasses.replace(ev, fix=dataclasses.replace(ev.fix, lat=lat, lon=lon))
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None or DRIVER is None:
-        pytest.skip("headless browser missing (apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.skip("selenium not installed (pip install selenium)")
-    os.environ["SE_OFFLINE"] = "true"  # never let selenium-manager look for drivers on the network
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1440,900", "--hide-scrollbars"):  # fmt: skip
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(options=opts, service=Service(DRIVER))
-    yield driver
-    driver.quit()
-
-
-def browser_login(browser: Any, url: str, user: str, password: str) -> None:
-    """Through the login page, as a person would; ends on the map page."""
-    browser.get(url + "/")  # not logged in: sent to /login
-    assert wait_until(lambda: browser.current_url.endswith("/login"), 5)
-    browser.find_element("name", "user").send_keys(user)
-    browser.find_element("name", "password").send_keys(password)
-    browser.find_element("css selector", "#login button[type=submit]").click()
-    assert wait_until(lambda: browser.current_url == url + "/", 5), browser.current_url
 
 
 def test_hit_shows_on_the_page_within_a_second(tmp_path: Path, broker: Mosquitto, browser: Any) -> None:
@@ -143,8 +92,6 @@ def test_hit_shows_on_the_page_within_a_second(tmp_path: Path, broker: Mosquitto
         shot = tmp_path / "control-room.png"
         browser.save_screenshot(str(shot))
         assert shot.stat().st_size > 20_000
-        if os.environ.get("ANPR_UPDATE_SCREENSHOT") == "1":
-            shutil.copyfile(shot, ROOT / "docs" / "control-room.png")
         print(f"hit latency publication -> page: {latency_ms:.0f} ms")
     finally:
         pub.disconnect()

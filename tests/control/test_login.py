@@ -49,6 +49,10 @@ MATRIX: list[tuple[str, str, str | None]] = [
     ("GET", "/api/export.csv?kind=hit", "operator"),
     ("GET", "/api/export.geojson", "operator"),
     ("GET", "/api/quarantine", "operator"),
+    ("GET", "/api/passages?kind=hit", "viewer"),
+    ("GET", "/api/passages?kind=read", "operator"),
+    ("GET", "/api/settings", "viewer"),
+    ("POST", "/api/passage/review", "operator"),  # the body is no review: past the login check it is a 400
     ("GET", "/api/audit", "admin"),
     ("GET", "/api/users", "admin"),
     ("POST", "/api/hotlist", "admin"),
@@ -85,7 +89,7 @@ def test_role_matrix(tmp_path: Path, broker: Mosquitto) -> None:
                 body = _doc(tmp_path, 3) if method == "POST" else None
                 status, _ = request(serve.url + path, body, {"X-CSRF-Token": csrf}, method)
                 allowed = need is None or (who is not None and RANK[who[2]] >= RANK[need])
-                want = {"POST": 200}.get(method, 200) if allowed else 401 if who is None else 403
+                want = (400 if path.endswith("/review") else 200) if allowed else 401 if who is None else 403
                 assert status == want, (who and who[0], method, path, status)
                 row.append(status)
             table.append((who[2] if who else "anonymous", row))

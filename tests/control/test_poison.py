@@ -77,15 +77,24 @@ def test_each_poison_is_quarantined_with_its_reason(name: str, leaf: str, payloa
 
 def test_a_real_car_status_passes_the_published_schema(tmp_path: Path, broker: Mosquitto) -> None:
     """The uplink's own payload (outbox from a real outbox) with the fields anpr.app.status.uplink_status adds."""
+    from datetime import datetime, timezone
+
+    from anpr.app.status import position_of
+    from anpr.gps.base import GpsStatus
+    from anpr.types import Fix
     from anpr.uplink.config import UplinkConfig
     from anpr.uplink.sink import UplinkSink, build_uplink
 
+    fix = Fix(-29.9027, -71.2519, 13.5, 359.96, 0.9, "3d", datetime.now(timezone.utc), "gpsd", age_s=0.2)
+    gps = GpsStatus("gpsd:127.0.0.1:2947", True, fix, 0.4, 10, 0, 10, 0, 0, None, False)
     extra = {
-        "cameras": {"front": {"fps": 24.5, "connected": True}, "rear": {"fps": None, "connected": None}},
+        "cameras": {"front": {"fps": 24.5, "connected": True, "passages": 12, "hits": 1},
+                    "rear": {"fps": None, "connected": None}},
         "models": {"detector": "yolo-1", "reader": "ppocr-2"},
         "hotlist": {"version": 42, "age_s": 61.5, "stale": False, "entries": 1200},
         "fix": {"source": "gpsd", "connected": True, "fix_age_s": 0.4},
-    }
+        "position": position_of(gps),
+    }  # fmt: skip
     cfg = UplinkConfig(enabled=True, host="127.0.0.1", port=broker.port, alert_log=False)
     sink = build_uplink(cfg, "car-7", tmp_path / "state", lambda: extra)
     assert isinstance(sink, UplinkSink) and sink.publisher is not None
@@ -96,6 +105,10 @@ def test_a_real_car_status_passes_the_published_schema(tmp_path: Path, broker: M
             assert isinstance(st, StatusRow), getattr(st, "reason", None)
         body = json.loads(sink.publisher._status_payload("online"))
         assert status_validator().reason(body) is None
+        assert body["position"]["heading_deg"] == 0.0 and body["position"]["fixed_at"].endswith("Z")
+        view = car_view({"device_id": "car-7", "state": "online", "status": json.dumps(body), "last_heard": 1.0}, [],
+                        fix.fixed_at.timestamp() + 5, 120.0)  # fmt: skip
+        assert view["fix"]["lat"] == -29.9027 and view["fix"]["age_s"] == 5 and view["hits"] == 1
     finally:
         sink.close(1)
 
