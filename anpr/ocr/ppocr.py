@@ -63,16 +63,24 @@ def model_inputs(plate: Image, cfg: ReaderConfig, cut: float | None = None) -> l
 
 
 FormatSet = tuple[list[ctc.SlotFormat], dict[str, chile.PlateFormat]]
+FormatKey = tuple[layout.Layout, bool]
+"""(crop layout, whether a full line of glyphs was seen)."""
 
 
-def slot_formats(decreed: bool, special: bool, shape: layout.Layout = "any") -> FormatSet:
-    """The decoder's formats (and the grammar's, by name) that a crop of layout `shape` may hold."""
-    fmts = layout.formats_for(shape, chile.formats(decreed=decreed, special=special))
+def slot_formats(decreed: bool, special: bool, shape: layout.Layout = "any", line: int = 0) -> FormatSet:
+    """The decoder's formats (and the grammar's, by name) that a crop of layout `shape`, with at most `line`
+    glyphs in one line, may hold."""
+    fmts = layout.formats_for(shape, chile.formats(decreed=decreed, special=special), line)
     return [ctc.SlotFormat(f.name, f.slots, math.log(f.prior)) for f in fmts], {f.name: f for f in fmts}
 
 
-def format_sets(decreed: bool, special: bool) -> dict[layout.Layout, FormatSet]:
-    return {shape: slot_formats(decreed, special, shape) for shape in ("any", "one_row", "two_row")}
+def format_sets(decreed: bool, special: bool) -> dict[FormatKey, FormatSet]:
+    full = layout.FULL_LINE
+    return {
+        (shape, f): slot_formats(decreed, special, shape, full if f else 0)
+        for shape in ("any", "one_row", "two_row")
+        for f in (False, True)
+    }
 
 
 def load_calibration(cfg: ReaderConfig, model: Path, digest: str) -> calibration.Calibration:
@@ -130,9 +138,9 @@ class PpocrReader:
             return None
         return self.read_crop(plate)
 
-    def _decode(self, probs: npt.NDArray[np.float32], shape: layout.Layout) -> list[ctc.Decoded]:
-        """Valid plate strings for `probs` that a crop of layout `shape` may hold, best first."""
-        formats, by_name = self.format_sets[shape]
+    def _decode(self, probs: npt.NDArray[np.float32], key: FormatKey) -> list[ctc.Decoded]:
+        """Valid plate strings for `probs` that a crop of that layout and line may hold, best first."""
+        formats, by_name = self.format_sets[key]
         found = ctc.constrained_decode(
             probs,
             self.charmap,
@@ -150,18 +158,17 @@ class PpocrReader:
             return None
         rows = self.row_probabilities(plate)
         probs = ctc.join_rows(rows, self.charmap.blank)
-        # The format prior: a wide one-row crop cannot hold a motorcycle plate, two rows no car plate.
-        shape = layout.layout_of(plate.shape[1], plate.shape[0], len(rows))
-        if shape == "any":
-            line = preprocess.longest_text_row(plate, self.cfg.deskew)
-            shape = layout.layout_of(plate.shape[1], plate.shape[0], len(rows), line)
-        valid = self._decode(probs, shape)
+        # The format prior: a wide one-row crop cannot hold a motorcycle plate, two rows no car plate, and a
+        # full line of glyphs no five-character plate.
+        line = preprocess.longest_text_row(plate, self.cfg.deskew)
+        shape = layout.layout_of(plate.shape[1], plate.shape[0], len(rows), line)
+        valid = self._decode(probs, (shape, line >= layout.FULL_LINE))
         if self.cfg.two_row_cuts and shape != "one_row" and preprocess.two_row_shaped(plate):
             # A near-square crop may be a motorcycle plate whose rows the blobs did not separate (small,
             # blurred): read it split where the layout puts the rows too, and keep the likelier plate.
             for cut in self.cfg.two_row_cuts:
                 alt_probs = self.probabilities(plate, cut)
-                alt = self._decode(alt_probs, "two_row")
+                alt = self._decode(alt_probs, ("two_row", False))
                 sure = bool(alt) and min(alt[0].char_confidences) >= self.cfg.two_row_min_confidence
                 if sure and (not valid or alt[0].score > valid[0].score):
                     probs, valid = alt_probs, alt

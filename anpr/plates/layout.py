@@ -6,11 +6,11 @@ reader that drops one character of a wide car plate often lands on a valid motor
 LPR50, RTFJ09 read RTF09) with every remaining character sure; the shape of the crop rules that out
 before the grammar is asked. A near-square crop whose glyphs stand in two rows likewise cannot be a
 one-row car plate. A near-square crop with one row found (small, blurred, tilted) keeps every format.
+And six glyphs in one line leave no room for a five-character reading, whatever the format.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Final, Literal
 
@@ -22,17 +22,16 @@ ONE_ROW_MIN_ASPECT: Final[float] = 1.9
 """A crop wider than this for its height is a one-row plate. Motorcycle crops (aspect ~1.2 plus the
 margins) stay well below it, car crops (~2.8) well above; the same bound as `preprocess.two_row_shaped`."""
 
-TWO_ROW_FORMATS: Final[frozenset[str]] = frozenset({"moto", "moto_old", "moto_decreed", "trailer"})
+TWO_ROW_FORMATS: Final[frozenset[str]] = frozenset({"moto", "moto_decreed", "trailer"})
 ONE_ROW_FORMATS: Final[frozenset[str]] = frozenset({"car", "car_old", "car_decreed", "special_old"})
-"""The rest (police) is allowed in any layout: its plate size is not known."""
-
-ONE_ROW_THREE_DIGIT_PREFIXES: Final[frozenset[str]] = frozenset({"PR", "RP", "AP", "CB", "LA"})
-"""UNCERTAIN: provisional (PR) and Carabineros plates also come as one-row `LL·NNN` (RP076, PR180), so on
-a wide crop `moto_old` survives with these prefixes only."""
-
+"""The rest is allowed in any layout: police (plate size not known) and the old `LL·NNN` motorcycle and
+provisional plates, which were single-row (models/plate-reader.md: chile_web's EF407)."""
 
 ONE_ROW_MIN_CHARS: Final[int] = 5
 """Glyphs in one line that make a plate one-row: two-row plates hold at most four characters a row."""
+FULL_LINE: Final[int] = 6
+"""Glyphs in one line that leave no room for a five-character reading: the reader dropped one (CC0415 read
+CC041 or C0415, DN6702 read DN670)."""
 
 
 def layout_of(width: int, height: int, rows: int, longest_row: int = 0) -> Layout:
@@ -47,33 +46,15 @@ def layout_of(width: int, height: int, rows: int, longest_row: int = 0) -> Layou
     return "any"
 
 
-def _three_digit_one_row(text: str) -> str | None:
-    if text[:2] in ONE_ROW_THREE_DIGIT_PREFIXES:
-        return None
-    prefixes = ", ".join(sorted(ONE_ROW_THREE_DIGIT_PREFIXES))
-    return f"on a one-row plate LL·NNN needs a provisional or police prefix ({prefixes}), got {text[:2]}"
-
-
-def _one_row_moto_old(fmt: PlateFormat) -> PlateFormat:
-    first = frozenset(p[0] for p in ONE_ROW_THREE_DIGIT_PREFIXES)
-    second = frozenset(p[1] for p in ONE_ROW_THREE_DIGIT_PREFIXES)
-    base_rule = fmt.rule
-
-    def rule(text: str) -> str | None:
-        return _three_digit_one_row(text) or (None if base_rule is None else base_rule(text))
-
-    return dataclasses.replace(fmt, slots=(first, second, *fmt.slots[2:]), rule=rule)
-
-
-def formats_for(layout: Layout, fmts: Iterable[PlateFormat]) -> tuple[PlateFormat, ...]:
-    """The formats of `fmts` a crop of `layout` may hold, in the given order."""
+def formats_for(layout: Layout, fmts: Iterable[PlateFormat], line: int = 0) -> tuple[PlateFormat, ...]:
+    """The formats of `fmts` a crop of `layout`, with at most `line` glyphs in one line, may hold, in order."""
     out: list[PlateFormat] = []
     for fmt in fmts:
         if layout == "two_row" and fmt.name in ONE_ROW_FORMATS:
             continue
         if layout == "one_row" and fmt.name in TWO_ROW_FORMATS:
-            if fmt.name == "moto_old":
-                out.append(_one_row_moto_old(fmt))
+            continue
+        if line >= FULL_LINE and len(fmt) < FULL_LINE:
             continue
         out.append(fmt)
     return tuple(out)

@@ -23,16 +23,19 @@ def test_layout_of(w: int, h: int, rows: int, line: int, want: str) -> None:
     assert layout_of(w, h, rows, line) == want
 
 
-def test_one_row_drops_motorcycle_formats_but_keeps_provisional_three_digit() -> None:
+def test_one_row_drops_two_row_formats_and_keeps_the_old_single_row_ones() -> None:
     active = formats(decreed=True)
-    one = {f.name: f for f in formats_for("one_row", active)}
+    one = {f.name for f in formats_for("one_row", active)}
     assert {"moto", "moto_decreed", "trailer"}.isdisjoint(one)
-    assert {"car", "car_old", "car_decreed", "special_old", "police"} <= set(one)
-    # LL·NNN survives for the provisional and police prefixes only (RP076, PR180), not DN670 or LPR50.
-    assert one["moto_old"].matches("RP076") and one["moto_old"].matches("PR180")
-    assert not one["moto_old"].matches("DN670")
-    assert "provisional or police prefix" in (one["moto_old"].why_not("PA670") or "")
-    assert not one["moto_old"].matches("PR000")  # the base rule still holds
+    assert {"car", "car_old", "car_decreed", "special_old", "police", "moto_old"} <= one
+
+
+def test_a_full_line_of_glyphs_leaves_no_five_character_format() -> None:
+    active = formats(decreed=True)
+    for shape in ("one_row", "any"):
+        kept = formats_for(shape, active, line=6)  # type: ignore[arg-type]
+        assert kept and all(len(f) == 6 for f in kept)
+    assert {"moto_old", "police"} <= {f.name for f in formats_for("one_row", active, line=5)}
 
 
 def test_two_row_drops_one_row_car_formats_and_any_keeps_all() -> None:
