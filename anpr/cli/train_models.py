@@ -214,6 +214,7 @@ def _cmd_test_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import importlib.util
     from datetime import UTC, datetime
 
     from anpr.cli.common import load_config
@@ -223,6 +224,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from anpr.ocr.factory import build_reader
     from anpr.train.calibrate import DEFAULT_SETS, CalibrateError, fit, render_samples, set_samples, summary
 
+    if importlib.util.find_spec("sklearn") is None:  # before minutes of reading, not after
+        return _fail(CalibrateError("scikit-learn is needed to fit: pip install -e '.[calibrate]'"))
     cfg = load_config(args)
     sets = DEFAULT_SETS if args.sets is None else tuple(args.sets)
     reader_cfg = cfg.reader.model_copy(update={"calibration": None})  # raw scores in, whatever is configured

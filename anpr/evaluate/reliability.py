@@ -72,5 +72,6 @@ def format_table(rel: Reliability) -> list[str]:
         "  confidence     reads  mean conf  exact",
     ]
     for lo, hi, n, mean_conf, rate in rel["bins"]:
-        lines.append(f"  [{lo:.1f}, {hi:.1f})  {n:>6}  {mean_conf:9.3f}  {rate:5.3f}")
+        close = "]" if hi >= 1.0 else ")"  # the last bin holds 1.0 too
+        lines.append(f"  [{lo:.1f}, {hi:.1f}{close}  {n:>6}  {mean_conf:9.3f}  {rate:5.3f}")
     return lines

@@ -80,8 +80,10 @@ def render_samples(reader: Reader, n: int, seed: int) -> Iterator[Sample]:
 
 def fit(samples: Sequence[Sample], model: str = "", model_sha256: str = "") -> Calibration:
     """The isotonic map raw score → P(exact), as knots (at most one per distinct fitted level edge)."""
-    from sklearn.isotonic import IsotonicRegression
-
+    try:
+        from sklearn.isotonic import IsotonicRegression
+    except ImportError:
+        raise CalibrateError("scikit-learn is needed to fit: pip install -e '.[calibrate]'") from None
     if len(samples) < MIN_READS:
         raise CalibrateError(f"only {len(samples)} reads to fit on (need {MIN_READS}); add sets or renders")
     x = np.array([s.raw for s in samples], dtype=np.float64)

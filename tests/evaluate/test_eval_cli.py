@@ -102,3 +102,12 @@ def test_reader_summary_carries_a_reliability_table(capsys: pytest.CaptureFixtur
     reads = s["plate"]["n"] - s["plate"]["no_read"]
     assert rel["n"] == reads and sum(b[2] for b in rel["bins"]) == reads
     assert 0.0 <= rel["ece"] <= 1.0
+
+
+def test_report_draws_the_reliability_diagram(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(TINY), "--no-detector", "--report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "calibration (ok rows with a read" in out and "ECE" in out
+    assert (tmp_path / "reliability.png").stat().st_size > 1000
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="reliability.png"' in page and "expected calibration error" in page

@@ -31,4 +31,4 @@ def test_no_reads_no_table_and_text_lines() -> None:
     assert rel is not None
     lines = format_table(rel)
     assert "ECE 0.08" in lines[0] and "conf >= 0.9: n=1 exact 1.0" in lines[0]
-    assert lines[-1].split() == ["[0.9,", "1.0)", "1", "0.920", "1.000"]
+    assert lines[-1].split() == ["[0.9,", "1.0]", "1", "0.920", "1.000"]
