@@ -72,10 +72,14 @@ def test_resolve_default_missing_named_missing_and_wrong_model(
     assert resolve("", model, "cd" * 32)(0.5) == pytest.approx(0.6)
 
 
-def test_the_shipped_table_fits_the_shipped_model_and_a_bad_one_stops_the_reader(tmp_path: Path) -> None:
-    shipped = load(default_path(MODEL))
-    assert shipped.model_sha256 == file_sha256(MODEL) and not shipped.identity
-    assert list(shipped.y) == sorted(shipped.y)
+@pytest.mark.parametrize("model", [MODEL, MODEL.with_name("plate-reader.onnx")])
+def test_the_shipped_tables_fit_their_models(model: Path) -> None:
+    shipped = load(default_path(model))
+    assert shipped.model_sha256 == file_sha256(model) and not shipped.identity
+    assert list(shipped.y) == sorted(shipped.y) and shipped.x[0] == 0.0 and shipped.x[-1] == 1.0
+
+
+def test_a_table_for_another_model_stops_the_reader(tmp_path: Path) -> None:
     bad = _write(tmp_path / "c.json", model_sha256="00" * 32)
     with pytest.raises(ModelError, match=r"reader\.calibration"):
         PpocrReader(ReaderConfig(model=str(MODEL), calibration=str(bad)))
