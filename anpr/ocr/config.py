@@ -56,7 +56,19 @@ class ReaderConfig(Section):
     # 0 by default: the reader returns its best valid string with its confidence, and the tracker's vote
     # (weighted by confidence and plate size) decides. Measured with `anpr eval`: 0.0 → night crops 0.859,
     # chile_web 0.880 exact; 0.2 → 0.828 / 0.867; 0.5 → 0.744 / 0.867. The sample clips read the same.
-    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0, description="reads below this are kept as unreadable")
+    min_confidence: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="reads whose raw score (least character probability, before calibration) is below this are "
+        "kept as unreadable",
+    )
+    calibration: str | None = Field(
+        default="",
+        description="table mapping the raw score to the probability that a read is exact (`anpr train calibrate`); "
+        "empty: `<model>.calibration.json` beside the backend's model (raw scores, with a warning, when absent); "
+        "null: raw scores",
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="valid alternatives kept per read")
     decreed_formats: bool = Field(default=False, description="accept the decreed 5+1 car and 4+1 motorcycle formats")
     special_formats: bool = Field(default=True, description="accept diplomatic, police and trailer formats")
