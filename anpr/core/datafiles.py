@@ -53,4 +53,7 @@ def default_state_dir() -> str:
     xdg = os.environ.get("XDG_STATE_HOME", "")
     if xdg and Path(xdg).is_absolute():  # the spec says a relative value is to be ignored
         return str(Path(xdg) / "anpr")
-    return str(Path.home() / ".local" / "state" / "anpr")
+    try:
+        return str(Path.home() / ".local" / "state" / "anpr")
+    except RuntimeError:  # no HOME and no passwd entry (a bare container): the working folder, as before
+        return "state"
