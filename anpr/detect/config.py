@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from anpr.core.datafiles import DataPath
 from anpr.core.settings import Section
 
 Roi = tuple[float, float, float, float]
 
 
 class DetectorConfig(Section):
-    model: str = Field(default="models/plate-detector.onnx", description="ONNX model file")
+    model: DataPath = Field(
+        default="models/plate-detector.onnx",
+        validate_default=True,
+        description="ONNX model file (relative: from the working folder, else the one shipped in the package)",
+    )
     sha256: str = Field(
         default="",
         pattern=r"^([0-9a-f]{64})?$",

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from anpr.core.datafiles import DataPath
 from anpr.core.settings import Section
 
 
@@ -14,7 +15,9 @@ class ReaderConfig(Section):
         default="ppocr",
         description="reader implementation: ppocr (PP-OCRv4 rec, `model`) or crnn (plate-trained, `crnn_model`)",
     )
-    crnn_model: str = Field(default="models/plate-recognizer.onnx", description="ONNX model of the crnn backend")
+    crnn_model: DataPath = Field(
+        default="models/plate-recognizer.onnx", validate_default=True, description="ONNX model of the crnn backend"
+    )
     crnn_sha256: str | None = Field(
         default="",
         pattern=r"^([0-9a-f]{64})?$",
@@ -22,8 +25,9 @@ class ReaderConfig(Section):
     )
     # int8 by default: measured 19-23 % less time per crop than the fp32 plate-reader.onnx, with exact reads
     # equal or better on every eval set (models/plate-reader.md).
-    model: str = Field(
+    model: DataPath = Field(
         default="models/plate-reader-int8.onnx",
+        validate_default=True,
         description="ONNX recognition model file (models/plate-reader.onnx: the fp32 original)",
     )
     sha256: str | None = Field(
