@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
+from anpr.app.overlap import run_two_workers
 from anpr.app.passage_events import EventPolicy, build_event
 from anpr.app.stages import Stages
 from anpr.core.ids import new_event_id
@@ -47,9 +48,13 @@ class Pipeline:
         policy: EventPolicy | None = None,
         health: Health | None = None,
         queue_size: int = 4,
+        workers: int = 2,
     ) -> None:
         if not sources:
             raise ValueError("a pipeline needs at least one source")
+        if workers not in (1, 2):
+            raise ValueError(f"workers must be 1 or 2, got {workers}")
+        self.workers = workers
         self.sources = list(sources)
         self.stages = stages
         self.device_id = device_id
@@ -99,15 +104,22 @@ class Pipeline:
         finally:
             self.health.stage_time(stage, (time.perf_counter() - t0) * 1000.0)
 
-    def process(self, frame: Frame, queued_mono: float | None = None) -> None:
-        """Run one frame through detect → read → track → hotlist → events."""
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The detector on one frame (a failure is counted and gives no plates); thread-safe."""
         detector = self.stages.detectors[frame.camera_id]
+        return self._guarded("detect", lambda: detector.detect(frame.image)) or []
+
+    def process(self, frame: Frame, queued_mono: float | None = None, ahead: list[Detection] | None = None) -> bool:
+        """Run one frame through detect → read → track → hotlist → events. `ahead`: this frame's
+        detections, already found by the detect worker (used only where the tracker wants them).
+        Returns whether the tracker wanted this frame detected."""
         tracker = self._trackers[frame.camera_id]
         detections: list[Detection] = []
         # While every passage in view is settled the detector (the largest cost) skips some frames;
         # a vehicle that appears meanwhile is found at most N-1 frames later.
-        if tracker.wants_detection(frame.camera_id):
-            detections = self._guarded("detect", lambda: detector.detect(frame.image)) or []
+        wanted = tracker.wants_detection(frame.camera_id)
+        if wanted:
+            detections = ahead if ahead is not None else self.detect(frame)
         # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost).
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at)
         observations = [
@@ -121,6 +133,7 @@ class Pipeline:
             self._early_hit(passage, queued_mono)
         for passage in update.ended:
             self._finish(passage, queued_mono)
+        return wanted
 
     def _read(self, frame: Frame, det: Detection) -> PlateRead | None:
         reader = self.stages.reader
@@ -230,7 +243,9 @@ class Pipeline:
         ]
         for t in threads:
             t.start()
-        while True:
+        if self.workers == 2:  # detect the next frame while this one is read (anpr/app/overlap.py)
+            run_two_workers(self, self._queue, lambda: any(t.is_alive() for t in threads), on_frame, self._expire_live)
+        while self.workers == 1:
             item = self._queue.get(timeout=0.2)
             if item is None:
                 if not any(t.is_alive() for t in threads):
