@@ -47,7 +47,7 @@ class Pipeline:
         device_id: str,
         policy: EventPolicy | None = None,
         health: Health | None = None,
-        queue_size: int = 4,
+        queue_size: int | None = None,
         workers: int = 2,
     ) -> None:
         if not sources:
@@ -60,6 +60,10 @@ class Pipeline:
         self.device_id = device_id
         self.policy = policy or EventPolicy()
         self.health = health if health is not None else Health()
+        # Frames queued per camera: with two workers, two more are in flight (the detect thread's and the
+        # hand-off's), so the queue is shorter by as many; a 1080p frame is 6 MB of peak memory.
+        if queue_size is None:
+            queue_size = 4 if workers == 1 else 2
         self._queue = FrameQueue(queue_size * len(self.sources))
         self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
         self._early_hits: dict[str, HotlistMatch] = {}
