@@ -77,6 +77,15 @@ class _Ahead:
     detections: list[Detection] | None  # None: the guess skipped it
 
 
+@dataclass(frozen=True)
+class AheadStats:
+    """How the detect thread's guesses went: each wrong one cost a detection (dropped) or an overlap (late)."""
+
+    frames: int = 0
+    dropped: int = 0  # detected ahead, but the tracker skipped the frame
+    late: int = 0  # skipped ahead, but the tracker wanted it: detected on the tracking worker
+
+
 _END = object()
 
 
@@ -87,7 +96,7 @@ def run_two_workers(
     on_frame: Callable[[Frame], None] | None,
     on_idle: Callable[[], None],
     depth: int = 1,
-) -> None:
+) -> AheadStats:
     """Drain `frames` through a detect thread and this (tracking) thread until no source is alive and
     the queue is empty. `on_idle` runs when no frame came for a while (live cameras' passages expire)."""
     handoff: queue.Queue[_Ahead | object] = queue.Queue(maxsize=depth)
@@ -119,8 +128,11 @@ def run_two_workers(
                 index = counts.get(frame.camera_id, 0)
                 counts[frame.camera_id] = index + 1
                 dets = pipeline.detect(frame) if guess.guess(frame.camera_id, index) else None
-                if not hand(_Ahead(frame, queued, index, dets)):
+                ahead = _Ahead(frame, queued, index, dets)
+                del got, frame, dets  # a 1080p frame is 6 MB: hold none while waiting for the next
+                if not hand(ahead):
                     return
+                del ahead
         except Exception:  # never expected (detect() is guarded); the tracking worker must not wait forever
             log.exception("detect worker stopped by an unexpected error")
             pipeline.health.error("detect")
@@ -129,6 +141,7 @@ def run_two_workers(
 
     worker = threading.Thread(target=detect_worker, name="detect-ahead", daemon=True)
     worker.start()
+    frames_n = dropped = late = 0
     try:
         while True:
             try:
@@ -141,8 +154,15 @@ def run_two_workers(
             assert isinstance(item, _Ahead)
             wanted = pipeline.process(item.frame, item.queued_mono, ahead=item.detections)
             guess.learn(item.frame.camera_id, item.index, wanted)
+            frames_n += 1
+            dropped += int(not wanted and item.detections is not None)
+            late += int(wanted and item.detections is None)
             if on_frame is not None:
                 on_frame(item.frame)
+            del item  # not held while waiting for the next frame
     finally:
         done.set()
         worker.join(timeout=5.0)
+    log.info("detect-ahead: %d frames; guessed wrong on %d (%d detected in vain, %d detected late)",
+             frames_n, dropped + late, dropped, late)  # fmt: skip
+    return AheadStats(frames_n, dropped, late)

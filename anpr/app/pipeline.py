@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
-from anpr.app.overlap import run_two_workers
+from anpr.app.overlap import AheadStats, run_two_workers
 from anpr.app.passage_events import EventPolicy, build_event
 from anpr.app.stages import Stages
 from anpr.core.ids import new_event_id
@@ -74,6 +74,7 @@ class Pipeline:
         versions = [("detector", detector_version), ("reader", stages.reader.version)]
         self._model_versions = tuple(versions)
         self.events_emitted = 0
+        self.detect_ahead: AheadStats | None = None  # with two workers: how the detect thread's guesses went
         self._dispatch_lock = threading.RLock()
         self._recent: OrderedDict[str, PlateEvent] = OrderedDict()
         if stages.matcher is not None:
@@ -248,7 +249,9 @@ class Pipeline:
         for t in threads:
             t.start()
         if self.workers == 2:  # detect the next frame while this one is read (anpr/app/overlap.py)
-            run_two_workers(self, self._queue, lambda: any(t.is_alive() for t in threads), on_frame, self._expire_live)
+            self.detect_ahead = run_two_workers(
+                self, self._queue, lambda: any(t.is_alive() for t in threads), on_frame, self._expire_live
+            )
         while self.workers == 1:
             item = self._queue.get(timeout=0.2)
             if item is None:

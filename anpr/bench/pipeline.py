@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,7 @@ def bench_pipeline(
             "reader_intra_op": cfg.reader.threads or auto_threads(),
         },
         "workers": cfg.inference_workers,
+        "detect_ahead": None if pipeline.detect_ahead is None else asdict(pipeline.detect_ahead),
         "cpu_cores": stats.cores(),
         "cpu_busy_cores": round(cpu / wall, 2) if wall > 0 else 0.0,
         "plates": sorted({e.plate for e in events if e.final}),
@@ -164,11 +165,14 @@ def _decode(video: Path, seqs: list[int]) -> list[Image]:
     return out
 
 
+_OVERLAP = "; negative: the two models ran at once"
+
+
 def format_text(r: dict[str, Any]) -> str:
     lines = [
         f"{r['video']}: {r['frames']} frames in {r['wall_s']:.2f} s = {r['fps']:.1f} fps end to end "
         f"({r['ms_per_frame']:.1f} ms/frame; models {r['model_ms_per_frame']:.1f} ms/frame, "
-        f"pipeline overhead {r['overhead_pct']:.0f} %)",
+        f"pipeline overhead {r['overhead_pct']:.0f} %{_OVERLAP if r['overhead_pct'] < 0 else ''})",
     ]
     for stage, v in sorted(r["stage_ms"].items()):
         lines.append(f"  {stage:8} median {v['p50']:7.2f} ms  p95 {v['p95']:7.2f} ms  (n={v['n']})")
@@ -178,6 +182,12 @@ def format_text(r: dict[str, Any]) -> str:
         f"reader {t['reader_intra_op']} intra-op; {r['workers']} inference workers); "
         f"{r['cpu_busy_cores']:.2f} of {r['cpu_cores']} cores busy"
     )
+    a = r["detect_ahead"]
+    if a is not None:
+        lines.append(
+            f"  detect-ahead guessed wrong on {a['dropped'] + a['late']} of {a['frames']} frames "
+            f"({a['dropped']} detected in vain, {a['late']} detected late)"
+        )
     lines.append(f"  events {r['events']} (hits {r['hits']}), plates {' '.join(r['plates']) or '-'}")
     if r["truth"] is not None:
         lines.append(f"  truth: {truth_text(r['truth'])}")

@@ -39,7 +39,7 @@ def bench_all(clips: list[Path], argv: list[str], timeout_s: float = 1800.0) -> 
     return rows
 
 
-_HEAD = ("clip", "frames", "fps", "model ms/f", "overhead", "busy cores", "peak RSS", "truth", "x floor")
+_HEAD = ("clip", "frames", "fps", "model ms/f", "overhead", "busy cores", "peak RSS", "truth", "x floor", "wrong guess")
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -48,10 +48,12 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         t = r["truth"]
         truth = "-" if t is None else f"{t['read_exact']}/{t['plates']} exact, hits {t['hits_ok']}/{t['hits_expected']}"
         floor = "-" if r["speedup_vs_baseline"] is None else f"{r['speedup_vs_baseline']:.0f}x"
+        a = r["detect_ahead"]
+        wrong = "-" if a is None else f"{a['dropped']} vain, {a['late']} late"
         body.append((
             Path(r["video"]).stem, str(r["frames"]), f"{r['fps']:.1f}", f"{r['model_ms_per_frame']:.1f}",
             f"{r['overhead_pct']:.0f} %", f"{r['cpu_busy_cores']:.2f}/{r['cpu_cores']}", f"{r['peak_rss_mb']:.0f} MB",
-            truth, floor,
+            truth, floor, wrong,
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in [_HEAD, *body]) for i in range(len(_HEAD))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [_HEAD, *body]]
