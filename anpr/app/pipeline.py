@@ -1,7 +1,8 @@
-"""Wires the stages: capture threads → one inference worker → tracker → hotlist → events.
+"""Wires the stages: capture threads → inference workers → tracker → hotlist → events.
 
-One capture thread per camera feeds a `FrameQueue`; one worker runs detect → read → track on each
-frame (onnxruntime releases the GIL, so capture and inference overlap). Hits are checked as soon as a
+One capture thread per camera feeds a `FrameQueue`; a detect thread runs the detector one frame ahead of
+the worker that reads, tracks and matches (anpr/app/overlap.py; `inference_workers = 1`: one worker does
+all, in turn). onnxruntime releases the GIL, so capture, detection and reading overlap. Hits are checked as soon as a
 passage's consensus is confident, and alerted before the event is queued for upload; every other
 passage becomes one event when it ends. On stop the worker drains the queue and ends every open
 passage, so nothing seen is lost.
