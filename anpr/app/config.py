@@ -40,6 +40,13 @@ class AppConfig(Section):
     cameras: tuple[CameraConfig, ...] = Field(
         default=(CameraConfig(),), min_length=1, description="one table per camera"
     )
+    inference_workers: int = Field(
+        default=2,
+        ge=1,
+        le=2,
+        description="2: detect the next frame while this one is read and tracked (two cores busy, same events); "
+        "1: one after the other (a single-core device)",
+    )
     # Factories, not instances: their model paths are resolved (anpr.core.datafiles) from the working folder
     # of each load, not of the import.
     detector: DetectorConfig = Field(default_factory=DetectorConfig)

@@ -24,7 +24,10 @@ class DetectorConfig(Section):
     conf_threshold: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum box score")
     iou_threshold: float = Field(default=0.45, ge=0.0, le=1.0, description="NMS IoU threshold")
     max_detections: int = Field(default=20, ge=1, le=1000, description="most plates kept per frame")
-    threads: int = Field(default=2, ge=1, le=64, description="onnxruntime intra-op threads")
+    # 0 by default: both inference workers run at once, so two threads on a 2-core box would fight the reader.
+    threads: int = Field(
+        default=0, ge=0, le=64, description="onnxruntime intra-op threads; 0: half the cores (1 on 2, 2 on a Pi 5)"
+    )
     allow_spinning: bool = Field(
         default=False,
         description="let onnxruntime threads busy-wait between runs (faster alone, steals CPU from capture/OCR)",
