@@ -104,7 +104,7 @@ if [ "$skip_venv" = 0 ]; then
   say "onnxruntime providers: $("$OPT/venv/bin/python" -c 'import onnxruntime as o; print(" ".join(o.get_available_providers()))')"
 fi
 
-for f in "$SRC"/models/*.onnx "$SRC"/models/*.sha256 "$SRC"/models/*.txt "$SRC"/models/*.md; do
+for f in "$SRC"/models/*.onnx "$SRC"/models/*.sha256 "$SRC"/models/*.txt "$SRC"/models/*.md "$SRC"/models/*.calibration.json; do
   [ -e "$f" ] && install -m 0644 "$f" "$OPT/models/"
 done
 install -m 0644 "$SRC/docs/deploy.md" "$OPT/docs/deploy.md"

@@ -17,14 +17,9 @@ prints one line `READY rtsp://127.0.0.1:PORT/cam` on stdout (tests wait for it).
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
-
-import gi
-
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 ENCODERS = {
     # key-int-max small so a client that (re)connects gets a key frame quickly.
@@ -32,6 +27,55 @@ ENCODERS = {
     " ! rtph264pay name=pay0 pt=96 config-interval=1",
     "mjpeg": "jpegenc quality=80 ! rtpjpegpay name=pay0 pt=26",
 }
+
+
+# The Debian package of every element a launch line below names (scripts/system-deps.sh installs them;
+# tests/capture/test_gst_elements.py asks gst-inspect-1.0 for each). The rtsp helpers read this table.
+ELEMENT_PACKAGES = {
+    "videotestsrc": "gstreamer1.0-plugins-base",
+    "videoconvert": "gstreamer1.0-plugins-base",
+    "videoscale": "gstreamer1.0-plugins-base",
+    "videorate": "gstreamer1.0-plugins-base",
+    "decodebin": "gstreamer1.0-plugins-base",
+    "timeoverlay": "gstreamer1.0-x",  # pango text overlays; not in plugins-base on Debian
+    "filesrc": "gstreamer1.0-plugins-base",  # core elements (libgstreamer1.0-0), always there with -base
+    "qtdemux": "gstreamer1.0-plugins-good",
+    "rtph264pay": "gstreamer1.0-plugins-good",
+    "rtpjpegpay": "gstreamer1.0-plugins-good",
+    "jpegenc": "gstreamer1.0-plugins-good",
+    "h264parse": "gstreamer1.0-plugins-bad",
+    "x264enc": "gstreamer1.0-plugins-ugly",
+}
+# decodebin picks a decoder by itself: the clips are H.264, so one of these must exist.
+H264_DECODERS = {"openh264dec": "gstreamer1.0-plugins-bad", "avdec_h264": "gstreamer1.0-libav"}
+
+
+def launch_elements(line: str) -> list[str]:
+    """The element names of a launch line: the first word of each `!`-separated part that is not caps."""
+    names = []
+    for part in line.strip("() ").split("!"):
+        word = part.strip().split(" ", 1)[0]
+        if word and "/" not in word and re.fullmatch(r"[a-z0-9_]+", word):
+            names.append(word)
+    return names
+
+
+def every_launch_line() -> list[str]:
+    """Each launch line this server can build (every codec, test pattern and file, passthrough)."""
+    lines = [launch_line(v, c, 320, 240, 25) for v in (None, "x.mp4") for c in ENCODERS]
+    return [*lines, launch_line("x.mp4", "h264", 320, 240, 25, passthrough=True)]
+
+
+def missing_elements(line: str, find: object) -> list[str]:
+    """`name (apt-get install PACKAGE)` for each element of `line` this GStreamer lacks."""
+    missing = [
+        f"{n} (apt-get install {ELEMENT_PACKAGES.get(n, 'the package that provides it')})"
+        for n in launch_elements(line)
+        if find(n) is None  # type: ignore[operator]
+    ]
+    if "decodebin" in line and all(find(n) is None for n in H264_DECODERS):  # type: ignore[operator]
+        missing.append(f"an H.264 decoder for decodebin (apt-get install {' or '.join(H264_DECODERS.values())})")
+    return missing
 
 
 def launch_line(video: str | None, codec: str, width: int, height: int, fps: int, passthrough: bool = False) -> str:
@@ -58,12 +102,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--passthrough", action="store_true", help="serve VIDEO's H.264 as is (size/fps ignored)")
     args = ap.parse_args(argv)
 
+    import gi
+
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstRtspServer", "1.0")
+    from gi.repository import GLib, Gst, GstRtspServer
+
     Gst.init(None)
+    line = launch_line(args.video, args.codec, args.width, args.height, args.fps, args.passthrough)
+    # A missing element otherwise shows only as the client's "503 Service Unavailable" and no frames.
+    missing = missing_elements(line, Gst.ElementFactory.find)
+    if missing:
+        print(f"missing GStreamer element(s): {', '.join(missing)}", file=sys.stderr, flush=True)
+        return 3
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(args.video, args.codec, args.width, args.height, args.fps, args.passthrough))
+    factory.set_launch(line)
     factory.set_shared(True)  # every client sees the same live stream, like a real camera
     server.get_mount_points().add_factory(args.mount, factory)
     if server.attach(None) == 0:

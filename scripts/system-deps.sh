@@ -2,6 +2,8 @@
 # Installs the Debian packages a role needs (idempotent; apt-get runs only when something is missing).
 #   scripts/system-deps.sh demo   - python3-venv only
 #   scripts/system-deps.sh test   - everything the test suite talks to for real
+# The GStreamer packages are those of the elements scripts/rtsp_server.py names (its ELEMENT_PACKAGES;
+# tests/capture/test_gst_elements.py fails naming the package of any element gst-inspect-1.0 lacks).
 set -euo pipefail
 role="${1:-demo}"
 pkgs=(python3-venv python3-pip)

@@ -6,6 +6,7 @@ makers); that folder is put on the import path here once, for every area.
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +16,13 @@ import pytest
 from helpers.https_server import HotlistHandler, HotlistHttpServer
 from helpers.tls_certs import make_ca, make_leaf, write_pair
 from helpers.uplink import MOSQUITTO, Mosquitto
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The default state_dir ($XDG_STATE_HOME/anpr) of every config the tests build, and of the `anpr`
+    processes they start, is a session folder: never the developer's ~/.local/state/anpr."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-state"))
 
 
 @pytest.fixture

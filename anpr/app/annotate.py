@@ -1,7 +1,11 @@
 """`anpr replay VIDEO --annotate OUT.mp4`: the replay drawn on its frames, for a developer's eyes.
 
 Every frame gets its detections (box, read, confidence), the passage's running consensus, hotlist hits in
-red and the position fix. The pipeline is not changed for this: the detector, reader and tracker are
+red and the position fix. Labels are kept inside the frame; a plate narrower than `MIN_LABEL_PX` (far
+away) gets its box only, so a crowd of distant plates does not bury the picture in text (a hit is always
+labelled). The video is H.264 in MP4 so a browser plays it (`anpr.app.video_out`).
+
+The pipeline is not changed for this: the detector, reader and tracker are
 wrapped in recording decorators (`wrap`) and the frame is drawn from `Pipeline.run(on_frame=...)`, which
 the worker calls after it processed that frame, on the same thread that ran the stages.
 """
@@ -11,8 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from anpr.app.video_out import FrameWriter, VideoError, open_video
 from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
 
 if TYPE_CHECKING:
@@ -25,11 +30,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _KEEP_DRAWING_FRAMES = 4  # > tracker.detect_every_settled's default (3)
+MIN_LABEL_PX = 48  # plate boxes narrower than this get no text (a 1080p label is wider than such a plate)
 GREEN, YELLOW, RED, WHITE, BLACK = (60, 200, 60), (0, 210, 255), (40, 40, 230), (255, 255, 255), (0, 0, 0)
 
 
-class AnnotateError(Exception):
-    """The output video cannot be written (no codec, unwritable path); the message says which."""
+AnnotateError = VideoError
+"""The output video cannot be written (no codec, unwritable path); the message says which."""
 
 
 class _RecordingDetector:
@@ -52,10 +58,6 @@ class _RecordingReader:
         return result
 
 
-def _fourcc(path: Path) -> str:
-    return "MJPG" if path.suffix.lower() == ".avi" else "mp4v"
-
-
 class Annotator:
     """Collects what the stages saw for the current frame and writes the drawn frame to `out`."""
 
@@ -63,12 +65,13 @@ class Annotator:
         self.out = out
         self.fps = fps if fps > 0 else 25.0
         self.frames_written = 0
+        self.codec_written: str | None = None
         self._dets: list[Detection] = []
         self._reads: list[tuple[Detection, PlateRead | None]] = []
         self._trackers: list[PassageTracker] = []
         self._hits: dict[str, PlateEvent] = {}
         self._position: Position | None = None
-        self._writer: Any = None
+        self._writer: FrameWriter | None = None
         self._size = (0, 0)
 
     def wrap(self, stages: Stages) -> Stages:
@@ -113,8 +116,9 @@ class Annotator:
             x1, y1, x2, y2 = (round(v) for v in det.box)
             colour = GREEN if read is not None else YELLOW
             cv2.rectangle(img, (x1, y1), (x2, y2), colour, 2)
-            label = f"{read.text} {read.confidence:.2f}" if read is not None else f"? det {det.score:.2f}"
-            _label(img, label, (x1, y2 + 4), colour)
+            if x2 - x1 >= MIN_LABEL_PX:
+                label = f"{read.text} {read.confidence:.2f}" if read is not None else f"? det {det.score:.2f}"
+                _label(img, label, (x1, y2 + 4), colour)
         for tracker in self._trackers:
             for p in tracker.open_passages(frame.camera_id):
                 last = p.observations[-1] if p.observations else None
@@ -128,7 +132,7 @@ class Annotator:
                     cv2.rectangle(img, (x1 - 4, y1 - 4), (x2 + 4, y2 + 4), RED, 4)
                     m = hit.match
                     _label(img, f"HIT {m.kind} {m.entry.plate} ({m.entry.reason})", (x1, y1 - 58), RED)
-                if p.consensus is not None:
+                if p.consensus is not None and x2 - x1 >= MIN_LABEL_PX:
                     c = p.consensus
                     _label(img, f"= {c.text} {c.confidence:.2f} ({len(p.observations)} obs)", (x1, y1 - 30), WHITE)
         _label(img, self._footer(frame), (10, img.shape[0] - 36), WHITE, scale=0.8)
@@ -150,17 +154,11 @@ class Annotator:
 
     def open(self, width: int, height: int) -> None:
         """Open the output now, so a bad path fails before the replay starts. Raises `AnnotateError`."""
-        import cv2
-
         try:
             self.out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise AnnotateError(f"{self.out}: cannot create its folder ({err})") from None
-        fourcc = cv2.VideoWriter.fourcc(*_fourcc(self.out))
-        writer = cv2.VideoWriter(str(self.out), fourcc, self.fps, (width, height))
-        if not writer.isOpened():
-            raise AnnotateError(f"{self.out}: OpenCV cannot write this video (unwritable path, or use .mp4/.avi)")
-        self._writer = writer
+        self._writer = open_video(self.out, self.fps, (width, height))
         self._size = (width, height)
 
     def _write(self, img: Image) -> None:
@@ -169,15 +167,21 @@ class Annotator:
 
         if self._writer is None:
             self.open(img.shape[1], img.shape[0])
+        assert self._writer is not None
         if (img.shape[1], img.shape[0]) != self._size:  # a frame of another size (a folder of images)
             img = np.asarray(cv2.resize(img, self._size), dtype=np.uint8)
         self._writer.write(img)
         self.frames_written += 1
 
     def close(self) -> None:
+        """Finish the file; a failure here (ffmpeg died) is logged, never a traceback after the replay."""
         if self._writer is not None:
-            self._writer.release()
-            self._writer = None
+            writer, self._writer = self._writer, None
+            self.codec_written = writer.codec
+            try:
+                writer.close()
+            except VideoError as err:
+                log.error("the annotated video is incomplete: %s", err)
 
 
 def _label(img: Image, text: str, org: tuple[int, int], colour: tuple[int, int, int], scale: float = 0.7) -> None:
@@ -185,6 +189,8 @@ def _label(img: Image, text: str, org: tuple[int, int], colour: tuple[int, int, 
     import cv2
 
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
-    x, y = max(0, org[0]), max(h + 4, org[1] + h)
+    # inside the frame: moved left from the right edge and up from the bottom (never off the picture)
+    x = min(max(2, org[0]), max(2, img.shape[1] - w - 4))
+    y = min(max(h + 4, org[1] + h), max(h + 4, img.shape[0] - base - 4))
     cv2.rectangle(img, (x - 2, y - h - 4), (x + w + 2, y + base + 2), BLACK, -1)
     cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 2, cv2.LINE_AA)

@@ -148,7 +148,14 @@ def build_pipeline(
         if decorate is not None:
             stages = decorate(stages)
         srcs = list(sources) if sources is not None else build_sources(cfg)
-        pipeline = Pipeline(srcs, stages, device_id=cfg.device_id, policy=event_policy(cfg), health=health)
+        pipeline = Pipeline(
+            srcs,
+            stages,
+            device_id=cfg.device_id,
+            policy=event_policy(cfg),
+            health=health,
+            workers=cfg.inference_workers,
+        )
     except BaseException:
         if stages.sink is not None:  # its publisher thread is already running
             stages.sink.close(0.0)

@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from anpr.app.metrics_config import MetricsConfig
 from anpr.capture.config import CameraConfig
+from anpr.core.datafiles import default_state_dir
 from anpr.core.settings import ConfigError as ConfigError  # re-exported: callers catch it from here
 from anpr.core.settings import Section, read_toml, validate
 from anpr.detect.config import DetectorConfig
@@ -27,15 +28,29 @@ class AppConfig(Section):
     device_id: str = Field(
         default="demo", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="this unit's id in topics and events"
     )
-    state_dir: str = Field(default="state", description="folder for the outbox, hotlist and other state")
+    state_dir: str = Field(
+        default_factory=default_state_dir,
+        min_length=1,
+        description="folder for the outbox, hotlist and other state (default: $XDG_STATE_HOME/anpr, else "
+        "~/.local/state/anpr; the units use /var/lib/anpr; a relative path is from the working folder)",
+    )
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="DEBUG | INFO | WARNING | ERROR"
     )
     cameras: tuple[CameraConfig, ...] = Field(
         default=(CameraConfig(),), min_length=1, description="one table per camera"
     )
-    detector: DetectorConfig = DetectorConfig()
-    reader: ReaderConfig = ReaderConfig()
+    inference_workers: int = Field(
+        default=2,
+        ge=1,
+        le=2,
+        description="2: detect the next frame while this one is read and tracked (two cores busy, same events); "
+        "1: one after the other (a single-core device)",
+    )
+    # Factories, not instances: their model paths are resolved (anpr.core.datafiles) from the working folder
+    # of each load, not of the import.
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    reader: ReaderConfig = Field(default_factory=ReaderConfig)
     tracker: TrackerConfig = TrackerConfig()
     hotlist: HotlistConfig = HotlistConfig()
     gps: GpsConfig = GpsConfig()

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXIT_TEMPFAIL = 75
+"""EX_TEMPFAIL: events held in memory could not be written before exit, or the state disk is full at start.
+Not 2, which the units never restart on: a full disk is worth a restart once it has room."""
+
 STATUS_EVERY_S = 60.0
 
 
@@ -100,10 +104,17 @@ def run_daemon(cfg: AppConfig) -> int:
 
         registry = build_registry(snapshot)
         health = MeteredHealth(registry)  # stage timings then feed the histograms too
+    _release_reserve_if_full(cfg)
     try:
         store = open_hotlist_store(cfg)  # kept typed: the sync sources apply documents to it
         pipeline = build_pipeline(cfg, with_uplink=True, hotlist=store, health=health)
     except StartupError as err:
+        if _disk_full(err):  # not a config fault: exit so that systemd tries again once there is room
+            print(
+                f"anpr run: cannot start: the state disk is full ({err}); free space in {cfg.state_dir}",
+                file=sys.stderr,
+            )
+            return EXIT_TEMPFAIL
         print(f"anpr run: cannot start: {err}", file=sys.stderr)
         return 2
     except Exception as err:
@@ -138,6 +149,7 @@ def run_daemon(cfg: AppConfig) -> int:
     if notify is not None:
         notify.notify("READY=1")
     log.info("anpr running: device %s, %d camera(s)", cfg.device_id, len(pipeline.sources))
+    lost = 0
     try:
         pipeline.run(stop)
     finally:
@@ -156,8 +168,37 @@ def run_daemon(cfg: AppConfig) -> int:
         if metrics is not None:
             metrics.close()
         if stages.sink is not None:
-            stages.sink.close()
+            lost = stages.sink.close()
         if stages.position is not None:
             stages.position.close()
         log.info("anpr stopped: %d event(s) emitted; %s", pipeline.events_emitted, pipeline.health.snapshot().to_dict())
-    return 0
+    return EXIT_TEMPFAIL if lost else 0
+
+
+def _release_reserve_if_full(cfg: AppConfig) -> None:
+    """A start on a full disk: give the reserve back first, so the databases can open their WAL files."""
+    import shutil
+
+    from anpr.uplink.reserve import DiskReserve
+    from anpr.uplink.sink import outbox_path
+
+    folder = outbox_path(cfg.uplink, cfg.state_dir).parent
+    try:
+        full = shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return
+    if full:
+        DiskReserve(folder, int(cfg.uplink.disk_reserve_mb * (1 << 20))).release()
+
+
+def _disk_full(err: BaseException | None) -> bool:
+    import errno
+    import sqlite3
+
+    while err is not None:
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            return True
+        if isinstance(err, sqlite3.Error) and any(w in str(err).lower() for w in ("full", "disk i/o")):
+            return True
+        err = err.__cause__ or err.__context__
+    return False

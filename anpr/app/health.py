@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from anpr.uplink.outbox_schema import OutboxStats
 
 SCHEMA = 1
+STAGES = ("capture", "detect", "read", "hotlist", "gps", "alert", "outbox")
+"""The stages whose errors are counted (`Health.error`); metrics report each from 0."""
 T = TypeVar("T")
 
 
@@ -53,7 +55,7 @@ class HealthSnapshot:
     uptime_s: float
     cameras: Mapping[str, CameraCounts]
     errors: Mapping[str, int]
-    """Errors per stage ("detect", "read", "hotlist", "gps", "alert", "outbox", "capture")."""
+    """Errors per stage (see `STAGES`); a stage without errors is absent."""
     stage_ms: Mapping[str, Latency]
     alert_ms: Latency | None
     """Frame queued to hit alert raised; None before the first alert."""
@@ -244,11 +246,15 @@ class Health:
             cam.reads += reads
             cam._stamps.append(time.monotonic())
 
-    def passage(self, camera_id: str, hit: bool) -> None:
+    def passage(self, camera_id: str) -> None:
+        """A passage ended (its final event); hits are counted apart, when raised (`hit`)."""
         with self._lock:
-            cam = self._cam(camera_id)
-            cam.passages += 1
-            cam.hits += int(hit)
+            self._cam(camera_id).passages += 1
+
+    def hit(self, camera_id: str) -> None:
+        """A hit was raised (early, final or on a re-check): counted now, not when its passage ends."""
+        with self._lock:
+            self._cam(camera_id).hits += 1
 
     def error(self, stage: str) -> int:
         """Count an error of `stage`; returns the running count (callers rate-limit their logs with it)."""

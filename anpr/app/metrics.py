@@ -8,6 +8,7 @@ Stage and alert latencies are true histograms: `MeteredHealth` observes every ti
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, st
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from anpr.app.health import CameraCounts, CameraSource, Health, HealthSnapshot, PartError, Status
+from anpr.app.health import STAGES, CameraCounts, CameraSource, Health, HealthSnapshot, PartError, Status
 from anpr.app.metrics_config import MetricsConfig
 from anpr.capture.base import SourceStats
 from anpr.gps.base import GpsStatus
@@ -36,7 +37,7 @@ _CAMERA_FIELDS: tuple[tuple[Callable[[CameraCounts], float], str, str, bool], ..
     (lambda c: c.detections, "anpr_detections", "plate boxes found", True),
     (lambda c: c.reads, "anpr_reads", "plate boxes read to a valid plate", True),
     (lambda c: c.passages, "anpr_passages", "vehicle passages ended", True),
-    (lambda c: c.hits, "anpr_hits", "passages that matched the hotlist", True),
+    (lambda c: c.hits, "anpr_hits", "hotlist hits raised (counted when raised, not when the passage ends)", True),
     (lambda c: c.fps, "anpr_camera_fps", "processed frames per second (recent)", False),
 )
 _SOURCE_FIELDS: tuple[tuple[Callable[[SourceStats], float], str, str, bool], ...] = (
@@ -54,10 +55,13 @@ def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _gauge(name: str, doc: str, value: object) -> Iterator[GaugeMetricFamily]:
+def _gauge(name: str, doc: str, value: object, unknown: float | None = None) -> Iterator[GaugeMetricFamily]:
+    """One gauge; a value not known (None) is `unknown` (NaN, or 0 where 0 means "none"), so every metric
+    docs/deploy.md lists is in every scrape and an absent series never hides a broken part."""
     v = _num(value)
-    if v is not None:
-        yield GaugeMetricFamily(name, doc, value=v)
+    if v is None:
+        v = math.nan if unknown is None else unknown
+    yield GaugeMetricFamily(name, doc, value=v)
 
 
 def _family(name: str, doc: str, counter: bool) -> CounterMetricFamily | GaugeMetricFamily:
@@ -84,10 +88,11 @@ class StatusCollector(Collector):
         if health is not None:
             yield from _gauge("anpr_uptime_seconds", "seconds since the pipeline started", health.uptime_s)
         yield from _gauge("anpr_last_frame_age_seconds", "seconds since any camera gave a frame", st.last_frame_age_s)
-        yield from _gauge("anpr_events", "plate events emitted", st.events_emitted)
+        yield CounterMetricFamily("anpr_events", "plate events emitted", value=float(st.events_emitted))
         errors = CounterMetricFamily("anpr_stage_errors", "errors per pipeline stage", labels=["stage"])
-        for stage, n in (health.errors if health is not None else {}).items():
-            errors.add_metric([stage], float(n))
+        counted = health.errors if health is not None else {}
+        for stage in dict.fromkeys((*STAGES, *counted)):  # every stage from 0, so rate() sees the first error
+            errors.add_metric([stage], float(counted.get(stage, 0)))
         yield errors
         if st.models:
             yield InfoMetricFamily(
@@ -100,7 +105,7 @@ class StatusCollector(Collector):
         if isinstance(st.gps, GpsStatus):
             gps = st.gps
             yield from _gauge("anpr_gps_connected", "1 while the position source is connected", gps.connected)
-            yield from _gauge("anpr_gps_fix_age_seconds", "age of the newest position fix", gps.fix_age_s)
+            yield from _gauge("anpr_gps_fix_age_seconds", "age of the newest fix (NaN: none yet)", gps.fix_age_s)
 
     def _cameras(self, health: HealthSnapshot | None, sources: Mapping[str, CameraSource]) -> Iterator[Any]:
         cams = health.cameras if health is not None else {}
@@ -122,8 +127,9 @@ class StatusCollector(Collector):
         yield pending
         yield from _gauge("anpr_outbox_pending_bytes", "payload bytes waiting", box.pending_bytes)
         yield from _gauge(
-            "anpr_outbox_oldest_age_seconds", "age of the oldest undelivered event", box.oldest_pending_age_s
-        )
+            "anpr_outbox_oldest_age_seconds", "age of the oldest undelivered event (0 when none waits)",
+            box.oldest_pending_age_s, unknown=0.0,
+        )  # fmt: skip
         yield from _gauge("anpr_outbox_in_memory", "events held in memory (disk full)", box.in_memory)
         yield from _gauge("anpr_outbox_disk_full", "1 while the outbox cannot write to disk", box.disk_full)
         yield CounterMetricFamily(
@@ -136,8 +142,10 @@ class StatusCollector(Collector):
                 yield CounterMetricFamily("anpr_mqtt_published", "events acknowledged by the broker", value=published)
 
     def _hotlist(self, hl: HotlistStatus) -> Iterator[Any]:
-        yield from _gauge("anpr_hotlist_version", "version of the applied signed hotlist", hl.version)
-        yield from _gauge("anpr_hotlist_age_seconds", "age of the applied hotlist (since issued)", hl.age_s)
+        yield from _gauge(
+            "anpr_hotlist_version", "version of the applied signed hotlist (0: none applied)", hl.version, unknown=0.0
+        )
+        yield from _gauge("anpr_hotlist_age_seconds", "age of the applied hotlist since issued (NaN: none)", hl.age_s)
         yield from _gauge("anpr_hotlist_entries", "hotlist entries that can match now", hl.entries)
         yield from _gauge("anpr_hotlist_stale", "1 when the hotlist is older than allowed or missing", hl.stale)
 

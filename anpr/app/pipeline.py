@@ -1,7 +1,8 @@
-"""Wires the stages: capture threads → one inference worker → tracker → hotlist → events.
+"""Wires the stages: capture threads → inference workers → tracker → hotlist → events.
 
-One capture thread per camera feeds a `FrameQueue`; one worker runs detect → read → track on each
-frame (onnxruntime releases the GIL, so capture and inference overlap). Hits are checked as soon as a
+One capture thread per camera feeds a `FrameQueue`; a detect thread runs the detector one frame ahead of
+the worker that reads, tracks and matches (anpr/app/overlap.py; `inference_workers = 1`: one worker does
+all, in turn). onnxruntime releases the GIL, so capture, detection and reading overlap. Hits are checked as soon as a
 passage's consensus is confident, and alerted before the event is queued for upload; every other
 passage becomes one event when it ends. On stop the worker drains the queue and ends every open
 passage, so nothing seen is lost.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
+from anpr.app.overlap import AheadStats, run_two_workers
 from anpr.app.passage_events import EventPolicy, build_event
 from anpr.app.stages import Stages
 from anpr.core.ids import new_event_id
@@ -46,15 +48,23 @@ class Pipeline:
         device_id: str,
         policy: EventPolicy | None = None,
         health: Health | None = None,
-        queue_size: int = 4,
+        queue_size: int | None = None,
+        workers: int = 2,
     ) -> None:
         if not sources:
             raise ValueError("a pipeline needs at least one source")
+        if workers not in (1, 2):
+            raise ValueError(f"workers must be 1 or 2, got {workers}")
+        self.workers = workers
         self.sources = list(sources)
         self.stages = stages
         self.device_id = device_id
         self.policy = policy or EventPolicy()
         self.health = health if health is not None else Health()
+        # Frames queued per camera: with two workers, two more are in flight (the detect thread's and the
+        # hand-off's), so the queue is shorter by as many; a 1080p frame is 6 MB of peak memory.
+        if queue_size is None:
+            queue_size = 4 if workers == 1 else 2
         self._queue = FrameQueue(queue_size * len(self.sources))
         self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
         self._early_hits: dict[str, HotlistMatch] = {}
@@ -65,6 +75,7 @@ class Pipeline:
         versions = [("detector", detector_version), ("reader", stages.reader.version)]
         self._model_versions = tuple(versions)
         self.events_emitted = 0
+        self.detect_ahead: AheadStats | None = None  # with two workers: how the detect thread's guesses went
         self._dispatch_lock = threading.RLock()
         self._recent: OrderedDict[str, PlateEvent] = OrderedDict()
         if stages.matcher is not None:
@@ -99,15 +110,22 @@ class Pipeline:
         finally:
             self.health.stage_time(stage, (time.perf_counter() - t0) * 1000.0)
 
-    def process(self, frame: Frame, queued_mono: float | None = None) -> None:
-        """Run one frame through detect → read → track → hotlist → events."""
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The detector on one frame (a failure is counted and gives no plates); thread-safe."""
         detector = self.stages.detectors[frame.camera_id]
+        return self._guarded("detect", lambda: detector.detect(frame.image)) or []
+
+    def process(self, frame: Frame, queued_mono: float | None = None, ahead: list[Detection] | None = None) -> bool:
+        """Run one frame through detect → read → track → hotlist → events. `ahead`: this frame's
+        detections, already found by the detect worker (used only where the tracker wants them).
+        Returns whether the tracker wanted this frame detected."""
         tracker = self._trackers[frame.camera_id]
         detections: list[Detection] = []
         # While every passage in view is settled the detector (the largest cost) skips some frames;
         # a vehicle that appears meanwhile is found at most N-1 frames later.
-        if tracker.wants_detection(frame.camera_id):
-            detections = self._guarded("detect", lambda: detector.detect(frame.image)) or []
+        wanted = tracker.wants_detection(frame.camera_id)
+        if wanted:
+            detections = ahead if ahead is not None else self.detect(frame)
         # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost);
         # the image lets the tracker read a detection that looks like another car.
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at, frame.image)
@@ -122,6 +140,7 @@ class Pipeline:
             self._early_hit(passage, queued_mono)
         for passage in update.ended:
             self._finish(passage, queued_mono)
+        return wanted
 
     def _read(self, frame: Frame, det: Detection) -> PlateRead | None:
         reader = self.stages.reader
@@ -145,14 +164,17 @@ class Pipeline:
         if match is None or passage.passage_id in self._early_hits:
             return
         self._early_hits[passage.passage_id] = match
+        self.health.hit(passage.camera_id)
         self._emit(passage, match, final=False, queued_mono=queued_mono)
 
     def _finish(self, passage: Passage, queued_mono: float | None) -> None:
         early = self._early_hits.pop(passage.passage_id, None)
         # The final consensus is the better read; but a hit once raised is never silently withdrawn.
         match = self._match(passage) or early
-        self.health.passage(passage.camera_id, hit=match is not None)
+        self.health.passage(passage.camera_id)
         alert = match is not None and early is None
+        if alert:
+            self.health.hit(passage.camera_id)  # not raised early: this is the hit being raised
         self._emit(passage, match, final=True, queued_mono=queued_mono if alert else None, alert=alert)
 
     def _emit(
@@ -217,7 +239,7 @@ class Pipeline:
         )
         now = datetime.now(timezone.utc)
         event = replace(original, event_id=new_event_id(now), kind="hit", match=hit.match, final=True)
-        self.health.passage(event.camera_id, hit=True)
+        self.health.hit(event.camera_id)
         self._dispatch(event, alert=True, queued_mono=None)
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -231,7 +253,11 @@ class Pipeline:
         ]
         for t in threads:
             t.start()
-        while True:
+        if self.workers == 2:  # detect the next frame while this one is read (anpr/app/overlap.py)
+            self.detect_ahead = run_two_workers(
+                self, self._queue, lambda: any(t.is_alive() for t in threads), on_frame, self._expire_live
+            )
+        while self.workers == 1:
             item = self._queue.get(timeout=0.2)
             if item is None:
                 if not any(t.is_alive() for t in threads):

@@ -11,7 +11,6 @@ several frames vote on each vehicle, use `anpr replay` or the daemon.
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +25,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Plate", "PlateReader"]
 
-# Where a relative model path is looked for when it does not exist from the working folder: the source
-# checkout (models/ sits beside the package), the package folder, and the folder that holds the venv
-# (scripts/install.sh: /opt/anpr/venv beside /opt/anpr/models).
-_PACKAGE = Path(__file__).resolve().parents[1]
-_SEARCH_ROOTS = (_PACKAGE.parent, _PACKAGE, Path(sys.prefix).parent)
 _MIN_SIDE = 16  # smaller than the smallest plate the detector is trained to find
 
 
@@ -50,26 +44,6 @@ class Plate:
     detection_confidence: float
     alternatives: tuple[Candidate, ...] = ()
     char_confidences: tuple[float, ...] = ()
-
-
-def _find(path: str) -> str:
-    """`path` as given when it exists (or is absolute), else under the project or package folder."""
-    p = Path(path)
-    if p.is_absolute() or p.exists():
-        return path
-    for root in _SEARCH_ROOTS:
-        if (root / p).exists():
-            log.debug("model %s found under %s", path, root)
-            return str(root / p)
-    return path  # the loader's error names it and says how to restore it
-
-
-def _with_found_models(cfg: AppConfig) -> AppConfig:
-    detector = cfg.detector.model_copy(update={"model": _find(cfg.detector.model)})
-    reader = cfg.reader.model_copy(
-        update={"model": _find(cfg.reader.model), "crnn_model": _find(cfg.reader.crnn_model)}
-    )
-    return cfg.model_copy(update={"detector": detector, "reader": reader})
 
 
 def _image(image: object) -> Image:
@@ -104,9 +78,9 @@ class PlateReader:
     """Reads the plates in one image at a time.
 
     `config` is an `AppConfig`, the path of a TOML config (`anpr config` documents it; only `[detector]` and
-    `[reader]` matter here) or None for the defaults, which use the models shipped in `models/`. Relative
-    model paths that do not exist from the working folder are looked for in the project folder (and beside
-    the venv of an install by scripts/install.sh), so the defaults work from any folder. `detector` and
+    `[reader]` matter here) or None for the defaults, which use the models shipped in the package. Relative
+    model paths that do not exist from the working folder are looked for in the package (and beside the venv
+    of an install by scripts/install.sh; `anpr.core.datafiles`), so the defaults work from any folder. `detector` and
     `reader` replace the configured ones (any object with the `Detector` / `Reader` protocol).
 
     Raises `anpr.app.config.ConfigError` for a bad config and `anpr.app.build.StartupError` when a model
@@ -121,7 +95,7 @@ class PlateReader:
         reader: Reader | None = None,
     ) -> None:
         cfg = config if isinstance(config, AppConfig) else load(config)
-        self.config = _with_found_models(cfg)
+        self.config = cfg
         self.detector = detector or self._build_detector()
         self.reader = reader or self._build_reader()
 

@@ -183,7 +183,8 @@ def replay(
         "stage_ms": snap.to_dict()["stage_ms"],
     }
     if annotator is not None:
-        summary["annotated"] = {"path": str(annotate), "frames": annotator.frames_written}
+        summary["annotated"] = {"path": str(annotate), "frames": annotator.frames_written,
+                                "codec": annotator.codec_written}  # fmt: skip
     if truth is not None:
         from anpr.app.truth import TruthError, load_truth, score
 

@@ -161,20 +161,41 @@ def summary_line(st: Status) -> str:
 
 def uplink_status(pipeline: Pipeline, *, device_id: str) -> dict[str, Any]:
     """The part of the status the retained MQTT status message carries (the uplink adds its outbox):
-    fps per camera, camera connection, model versions, hotlist version and age, fix age."""
+    fps, passages and hits per camera, camera connection, model versions, hotlist version and age, fix age."""
     st = collect(pipeline, device_id=device_id)
     cams = st.health.cameras if isinstance(st.health, HealthSnapshot) else {}
     sources = st.sources if not isinstance(st.sources, PartError) else {}
     hl, gps = st.hotlist, st.gps
     return {
         "cameras": {
-            cid: {"fps": c.fps, "connected": sources[cid].stats.connected if cid in sources else None}
+            cid: {
+                "fps": c.fps,
+                "connected": sources[cid].stats.connected if cid in sources else None,
+                "passages": c.passages,
+                "hits": c.hits,  # counted when raised, so the control room sees a hit before its passage ends
+            }
             for cid, c in cams.items()
         },
         "models": dict(st.models),
         # A part that failed still gives its keys (as None), so a consumer sees the key and not the error.
         "hotlist": None if hl is None else _pick(hl, ("version", "age_s", "stale", "entries")),
         "fix": None if gps is None else _pick(gps, ("source", "connected", "fix_age_s")),
+        "position": position_of(gps),
+    }
+
+
+def position_of(gps: GpsStatus | PartError | None) -> dict[str, Any] | None:
+    """Where the car is now, for the control room's map (the newest real fix; None without one)."""
+    fix = gps.last_fix if isinstance(gps, GpsStatus) else None
+    if fix is None:
+        return None
+    at = fix.fixed_at if fix.fixed_at.tzinfo else fix.fixed_at.replace(tzinfo=timezone.utc)
+    return {
+        "lat": round(fix.lat, 6),
+        "lon": round(fix.lon, 6),
+        "heading_deg": None if fix.heading_deg is None else round(fix.heading_deg, 1) % 360.0,
+        "speed_mps": None if fix.speed_mps is None else round(max(0.0, fix.speed_mps), 2),
+        "fixed_at": at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
 

@@ -33,20 +33,31 @@ def time_calls(fn: Callable[[], object], runs: int, warmup: int = 3) -> list[flo
     return out
 
 
+def _status_kib(key: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    """Peak resident set size of this process so far: VmHWM (ru_maxrss also counts a parent's pages
+    from before a fork, e.g. the pytest or bench process that started this one), else ru_maxrss (KiB)."""
+    kib = _status_kib("VmHWM")
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024.0, 1)
 
 
 def os_threads() -> int:
     """Threads of this process as the kernel counts them (onnxruntime's native pool included)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Threads:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
+    n = _status_kib("Threads")  # a count, not KiB: the same "Key: value" line
+    if n is not None:
+        return n
     import threading
 
     return threading.active_count()

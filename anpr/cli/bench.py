@@ -20,6 +20,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--frames", type=int, default=0, help="stop after this many frames (0: the whole clip)")
     q.add_argument("--baseline-frames", type=int, default=12, help="frames the tesseract floor is timed on")
     q.add_argument("--no-baseline", action="store_true", help="skip the OpenCV+tesseract floor")
+    q.add_argument(
+        "--all", action="store_true", help="every clip in sample_videos/ (or --clips), one table; one process each"
+    )
+    q.add_argument("--clips", type=Path, default=Path("sample_videos"), help="the folder --all benches")
+    q.add_argument("--workers", type=int, choices=(1, 2), help="override inference_workers (1: sequential)")
     q.set_defaults(func=_pipeline)
 
     q = bsub.add_parser("detector", help="ms per 1080p frame of each detector model")
@@ -113,11 +118,15 @@ def _pipeline(args: argparse.Namespace) -> int:
     from anpr.app.config import ConfigError, load
     from anpr.bench.pipeline import bench_pipeline, format_text
 
+    if args.all:
+        return _pipeline_all(args)
     if not args.video.exists():
         print(f"anpr bench: {args.video}: no such video", file=sys.stderr)
         return 2
     try:
         cfg = load(args.config)
+        if args.workers:
+            cfg = cfg.model_copy(update={"inference_workers": args.workers})
         res = bench_pipeline(
             cfg, args.video, max_frames=args.frames, baseline_frames=args.baseline_frames,
             with_baseline=not args.no_baseline,
@@ -126,6 +135,22 @@ def _pipeline(args: argparse.Namespace) -> int:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
     return _emit(args, res, format_text(res))
+
+
+def _pipeline_all(args: argparse.Namespace) -> int:
+    from anpr.bench.broker import BenchError
+    from anpr.bench.pipeline_all import bench_all, format_table, sample_clips
+
+    argv = ["--baseline-frames", str(args.baseline_frames), "--frames", str(args.frames)]
+    argv += ["--no-baseline"] if args.no_baseline else []
+    argv += ["-c", str(args.config)] if args.config else []
+    argv += ["--workers", str(args.workers)] if args.workers else []
+    try:
+        rows = bench_all(sample_clips(args.clips), argv)
+    except BenchError as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return _emit(args, rows, format_table(rows))
 
 
 def _rtsp_bench(args: argparse.Namespace, run: Any, format_text: Any) -> int:

@@ -1,8 +1,9 @@
-"""`anpr control serve | publish-hotlist | export | bench` (the [control] extra; kept import-light)."""
+"""`anpr control serve | publish-hotlist | export | user | audit` (the [control] extra; kept import-light)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--device", default=None, help="only this car")
     q.add_argument("--limit", type=int, default=1_000_000, help="most rows (newest first)")
     q.add_argument("--out", default=None, help="file to write (default: stdout)")
+    q = cmd("user", _user, "control-room logins: add, passwd, remove, list (passwords from a prompt or stdin)")
+    q.add_argument("action", choices=("add", "passwd", "remove", "list"))
+    q.add_argument("name", nargs="?", default=None, help="user name (a-z 0-9 _ . -)")
+    roles = "viewer: live page and hits; operator: + search and exports; admin: + hotlists and users"
+    q.add_argument("--role", choices=("viewer", "operator", "admin"), default=None, help=roles)
+    for name, what in (("provision-car", "a car"), ("provision-control", "the control room")):
+        q = cmd(name, _provision, f"write {what}'s mosquitto password entry and ACL lines (and its config snippet)")
+        q.add_argument("id", help="car device_id" if name == "provision-car" else "control-room MQTT user name")
+        q.add_argument("--passwd", default="/etc/mosquitto/anpr/passwd", help="mosquitto password_file")
+        q.add_argument("--acl", default="/etc/mosquitto/anpr/acl", help="mosquitto acl_file")
+        q.add_argument("--out", default=".", help="folder for ID.password (0600) and ID.toml")
+        q.add_argument("--host", default=None, help="broker host as the car sees it (default: the config's)")
+        q.add_argument("--port", type=int, default=8883, help="broker TLS port")
+        q.add_argument("--ca-file", default="/etc/anpr/broker-ca.crt", help="broker CA path on the car")
+        q.add_argument("--password-path", default="/etc/anpr/mqtt-password", help="password file path on the car")
+        q.set_defaults(kind="car" if name == "provision-car" else "control")
+    q = cmd("audit", _audit, "print the audit trail: searches, exports, hotlist publications (newest first)")
+    q.add_argument("--limit", type=int, default=100)
 
     def _usage(_args: Args) -> int:
         p.print_help()
@@ -74,16 +93,125 @@ def _serve(args: Args) -> int:
         logging.getLogger().setLevel(cfg.log_level)
     from anpr.control.receiver import ReceiverError
     from anpr.control.serve import ControlRoom
+    from anpr.control.tiles import TileError
 
     store = _open_store(cfg.database_url)
     if store is None:
         return 2
     try:
         room = ControlRoom(cfg, store)
-    except ReceiverError as err:
+    except (ReceiverError, TileError) as err:
         print(f"anpr control serve: {err}", file=sys.stderr)
         return 2
     room.run()
+    return 0
+
+
+def _read_password(confirm: bool) -> str | None:
+    """From a prompt on a terminal (twice), else the first line of stdin: never from argv (ps shows it)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        pw = getpass.getpass("password: ")
+        if confirm and getpass.getpass("again: ") != pw:
+            print("anpr control user: the passwords differ", file=sys.stderr)
+            return None
+        return pw
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _cli_user() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _user(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.users import UserError, add_user, list_users, remove_user, set_password
+
+    if args.action != "list" and not args.name:
+        print(f"anpr control user {args.action}: give the user name", file=sys.stderr)
+        return 2
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        if args.action == "list":
+            for u in list_users(store):
+                print(f"{u['name']}\t{u['role']}")
+            return 0
+        if args.action == "remove":
+            remove_user(store, args.name)
+            print(f"removed {args.name} (and ended their sessions)")
+            return 0
+        if args.action == "add" and args.role is None:
+            print("anpr control user add: give --role viewer|operator|admin", file=sys.stderr)
+            return 2
+        pw = _read_password(confirm=True)
+        if pw is None:
+            return 2
+        if args.action == "add":
+            add_user(store, args.name, pw, args.role)
+            print(f"added {args.name} ({args.role})")
+        else:
+            set_password(store, args.name, pw, args.role)
+            print(f"changed {args.name}" + (f" (now {args.role})" if args.role else "") + "; their sessions ended")
+        return 0
+    except UserError as err:
+        print(f"anpr control user {args.action}: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
+def _provision(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.broker import ProvisionError, car_snippet, provision
+
+    try:
+        acc = provision(args.id, args.kind, cfg.broker.prefix, Path(args.passwd), Path(args.acl))
+    except ProvisionError as err:
+        print(f"anpr control provision-{args.kind}: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"anpr control provision-{args.kind}: {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    secret = out / f"{acc.name}.password"
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(acc.password + "\n")
+    print(f"wrote {args.passwd} and {args.acl} for {acc.name}; its password is in {secret} (0600)")
+    if args.kind == "car":
+        host = args.host or cfg.broker.host
+        snippet = car_snippet(acc, host, args.port, cfg.broker.prefix, args.ca_file, args.password_path)
+        (out / f"{acc.name}.toml").write_text(snippet, encoding="utf-8")
+        print(f"car config snippet in {out / (acc.name + '.toml')}; copy the password to {args.password_path}")
+    print("reload mosquitto to apply: systemctl reload mosquitto (SIGHUP)")
+    return 0
+
+
+def _audit(args: Args) -> int:
+    cfg = _config(args)
+    if cfg is None:
+        return 2
+    from anpr.control.export import iso
+    from anpr.control.users import audit_log
+
+    store = _open_store(cfg.database_url)
+    if store is None:
+        return 2
+    try:
+        for r in audit_log(store, max(1, args.limit)):
+            print(f"{iso(r['at'])}\t{r['user_name']}\t{r['action']}\t{r['detail']}\t{r['remote'] or ''}")
+    finally:
+        store.close()
     return 0
 
 
@@ -102,15 +230,20 @@ def _publish(args: Args) -> int:
     store = _open_store(cfg.database_url)
     if store is None:
         return 2
+    from anpr.control.users import audit
+
     try:
         pub = publish_hotlist(cfg, data, store, trusted=tuple(args.pub), force=args.force)
+        audit(store, _cli_user(), "publish-hotlist", f"{pub.list_name} v{pub.version} ({pub.entries} entries) "
+              f"sha256 {pub.sha256}")  # fmt: skip
     except (PublishError, ReceiverError) as err:
         print(f"anpr control publish-hotlist: {err}", file=sys.stderr)
         return 1
     finally:
         store.close()
-    print(f"published {pub.list_name} v{pub.version} ({pub.entries} entries) to {pub.topic} (retained)")
-    return 0
+    from anpr.cli.common import print_published
+
+    return print_published(args, pub)
 
 
 def _export(args: Args) -> int:
@@ -125,9 +258,18 @@ def _export(args: Args) -> int:
     store = _open_store(cfg.database_url)
     if store is None:
         return 2
+    from anpr.control.users import audit
+
     try:
-        flt = filter_from_params(params, max(args.limit, 1), kind=args.kind)
-        body, _media = render(store.events(flt), args.format)
+        zone = cfg.web.zone()
+        flt = filter_from_params(params, max(args.limit, 1), kind=args.kind, tz=zone)
+        body, _media = render(store.events(flt), args.format, zone)
+        audit(
+            store,
+            _cli_user(),
+            "export",
+            f"{args.format} kind={args.kind} " + " ".join(f"{k}={v}" for k, v in params.items()),
+        )
     except ValueError as err:
         print(f"anpr control export: {err}", file=sys.stderr)
         return 2

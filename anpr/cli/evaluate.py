@@ -121,8 +121,14 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _print_text(s: dict[str, Any]) -> None:
+    from anpr.evaluate.reliability import format_table
+
     c = s["counts"]
     print(f"{s['set']}: {c['images']} images, {c['plates']} plates {c['quality']}")
+    if c["unreadable_images"]:
+        shown = ", ".join(c["unreadable_files"])
+        more = "" if c["unreadable_images"] <= len(c["unreadable_files"]) else ", ..."
+        print(f"unreadable images (not scored): {c['unreadable_images']} ({shown}{more})")
     d = s["detection"]
     if d:
         print(
@@ -137,6 +143,8 @@ def _print_text(s: dict[str, Any]) -> None:
         if p["confusions"]:
             top = ", ".join(f"{t}->{q} x{n}" for t, q, n in p["confusions"][:10])
             print(f"confusions (truth->read): {top}")
+        if p["calibration"]:
+            print("\n".join(format_table(p["calibration"])))
     print(f"ms per image  median {s['ms']['median']}  p95 {s['ms']['p95']}")
 
 

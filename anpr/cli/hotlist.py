@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--version", type=int, required=True, help="list version, higher than the last issued")
     q.add_argument("--list", default="national", help="list name (must match the devices' hotlist.list_name)")
     add_output(q, "document file to write", required=True)
+    q.add_argument(
+        "--skip-invalid", action="store_true", help="sign the valid rows and report the invalid ones (default: refuse)"
+    )
+    q.add_argument(
+        "--allow-shrink", action="store_true", help="let this snapshot empty the list or shrink it past max_shrink"
+    )
     q = cmd("verify", room.verify, "check a document's signature and contents", config=True)
     q.add_argument("document")
     q.add_argument("--pub", action="append", default=[], help="trusted public key (default: the config's)")
@@ -91,8 +97,8 @@ def _import(args: Args) -> int:
                 print(f"loaded {n} UNSIGNED local entries")
             return 0
         result = store.apply_bytes(Path(args.file).read_bytes(), f"file:{args.file}")
-    except OSError as err:
-        return _fail(f"{args.file}: {err.strerror or err}")
+    except (OSError, ValueError) as err:  # unreadable, or neither a document nor a UTF-8 CSV
+        return _fail(f"{args.file}: not a signed document (gzip) nor a readable CSV: {err}")
     refusal = store.status().last_refusal if result == "refused" else None
     if args.json:
         print_json(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,16 +49,27 @@ def _write_atomic(path: str, data: bytes) -> None:
 
 def sign(args: Args) -> int:
     from anpr.hotlist import document
-    from anpr.hotlist.entries import read_csv
+    from anpr.hotlist.entries import check_csv
 
     try:
         key = document.load_private_key(args.key)
-        records = list(read_csv(args.csv))
+        records, problems = check_csv(args.csv, args.list)
     except (OSError, ValueError) as err:
         return _fail(str(err))
-    body = document.make_body("snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc))
+    if problems and not args.skip_invalid:
+        for problem in problems[:50]:
+            print(f"anpr: {args.csv}: {problem}", file=sys.stderr)
+        more = " (first 50 shown)" if len(problems) > 50 else ""
+        return _fail(f"{args.csv}: {len(problems)} invalid row(s){more}; nothing signed (fix them, or --skip-invalid)")
+    if not records and not args.allow_shrink:
+        return _fail(f"{args.csv}: no valid entry; an empty list is signed only with --allow-shrink")
+    body = document.make_body(
+        "snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc),
+        allow_shrink=args.allow_shrink,
+    )  # fmt: skip
     _write_atomic(args.output, document.encode(body, key))
-    print(f"{args.output}: snapshot v{args.version} of list {args.list}, {len(records)} entries")
+    skipped = f", {len(problems)} invalid row(s) skipped" if problems else ""
+    print(f"{args.output}: snapshot v{args.version} of list {args.list}, {len(records)} entries{skipped}")
     return 0
 
 

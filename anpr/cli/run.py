@@ -46,8 +46,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("config", help="check or show a config")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    q = csub.add_parser("check", help="validate a config file")
+    q = csub.add_parser(
+        "check",
+        help="validate a config file and every file it names (models and their hashes, keys, CAs, passwords)",
+        description="Validate the config, then check that every file it names exists and can be read by this "
+        "user and that each model matches its recorded sha256. One line per problem; exit 2 when any.",
+    )
     add_config(q, "TOML config file (default: built-in defaults)")
+    q.add_argument(
+        "--no-files",
+        action="store_true",
+        help="validate the settings only, not the files they name (a config written for another machine)",
+    )
     q.set_defaults(func=_cmd_config, action="check")
     q = csub.add_parser(
         "show",
@@ -76,7 +86,19 @@ def _shown(value: Any) -> Any:
 def _cmd_config(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if args.action == "check":
-        print(f"{args.config or 'built-in defaults'}: OK ({len(cfg.cameras)} camera(s))")
+        from anpr.app.config_check import config_problems
+
+        source = args.config or "built-in defaults"
+        if args.no_files:
+            print(f"{source}: settings OK ({len(cfg.cameras)} camera(s)); files not checked (--no-files)")
+            return 0
+        problems = config_problems(cfg)
+        if problems:
+            print(f"{source}: {len(problems)} problem(s):", file=sys.stderr)
+            for line in problems:
+                print(f"  {line}", file=sys.stderr)
+            return 2
+        print(f"{source}: OK ({len(cfg.cameras)} camera(s); models, keys and files present and readable)")
         return 0
     doc = _shown(cfg.model_dump(mode="json"))
     if args.json:

@@ -1,4 +1,4 @@
-"""`anpr train extract-ppocr|quantize-reader|quantize-detector|optimize-detector|detector-test-data`.
+"""`anpr train extract-ppocr|quantize-reader|quantize-detector|optimize-detector|detector-test-data|calibrate`.
 
 The model files' build steps (the shipped reader models, the int8 variants, the DFL rewrite) and the
 committed detector test inputs. Import-light: onnx, onnxruntime's quantiser and cv2 load in the handlers.
@@ -105,6 +105,22 @@ def register_models(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     t.add_argument("--out", type=Path, default=Path("tests/data"), help="folder (default tests/data)")
     t.set_defaults(func=_cmd_test_data)
 
+    c = tsub.add_parser(
+        "calibrate",
+        help="fit the reader's confidence calibration (P(read is exact)) on train crops and renders",
+        description="Reads the `ok` plates of Chilean train sets (on their labelled boxes; never eval/) and rendered "
+        "plates with the configured reader, uncalibrated, fits an isotonic map from its raw score to the rate of "
+        "exact reads (scikit-learn: the [calibrate] extra) and writes it beside the reader model "
+        "(<model>.calibration.json), printing the reliability before and after.",
+    )
+    c.add_argument("-c", "--config", type=Path, default=None, help="config file (its [reader] section)")
+    c.add_argument("--train-root", type=Path, default=DEFAULT_TRAIN_ROOT, help="train sets folder")
+    c.add_argument("--sets", nargs="*", default=None, help="train sets with plate text (default: chile_gate_overlay)")
+    c.add_argument("--renders", type=int, default=1500, help="rendered plates read too (0: none)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the renders")
+    c.add_argument("--out", type=Path, default=None, help="table to write (default: beside the reader model)")
+    c.set_defaults(func=_cmd_calibrate)
+
 
 def _fail(err: Exception) -> int:
     print(f"error: {err}", file=sys.stderr)
@@ -194,4 +210,54 @@ def _cmd_test_data(args: argparse.Namespace) -> int:
 
     scene, box = write_detector_test_data(args.out)
     print(f"wrote {scene} (plate {box}) and {args.out / 'eval_tiny'}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    import importlib.util
+    from datetime import UTC, datetime
+
+    from anpr.cli.common import load_config
+    from anpr.core.onnx_model import ModelError, file_sha256
+    from anpr.evaluate.reliability import format_table
+    from anpr.ocr import calibration
+    from anpr.ocr.factory import build_reader
+    from anpr.train.calibrate import DEFAULT_SETS, CalibrateError, fit, render_samples, set_samples, summary
+
+    if importlib.util.find_spec("sklearn") is None:  # before minutes of reading, not after
+        return _fail(CalibrateError("scikit-learn is needed to fit: pip install -e '.[calibrate]'"))
+    cfg = load_config(args)
+    sets = DEFAULT_SETS if args.sets is None else tuple(args.sets)
+    reader_cfg = cfg.reader.model_copy(update={"calibration": None})  # raw scores in, whatever is configured
+    model = Path(reader_cfg.crnn_model if reader_cfg.backend == "crnn" else reader_cfg.model)
+    try:
+        reader = build_reader(reader_cfg)
+        samples = [s for name in sets for s in set_samples(reader, args.train_root / name)]
+        samples += list(render_samples(reader, args.renders, args.seed))
+        calib = fit(samples, model.name, file_sha256(model))
+    except (CalibrateError, ModelError, OSError) as err:
+        return _fail(err)
+    report = summary(samples, calib)
+    out = args.out or calibration.default_path(model)
+    extra = {
+        "fitted": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "score": "least character probability of the decoded plate (reader.min_confidence's scale)",
+        "fitted_on": {
+            "sets": list(sets),
+            "renders": args.renders,
+            "seed": args.seed,
+            "reads": {k: v.reads for k, v in report.items()},
+        },
+        "method": "sklearn.isotonic.IsotonicRegression, linear between knots",
+    }
+    try:
+        out.write_text(calib.to_json(extra), encoding="utf-8")
+    except OSError as err:
+        return _fail(err)
+    for name, part in report.items():
+        print(f"{name}: {part.reads} reads, exact {part.exact}")
+        for label, rel in (("raw", part.raw), ("calibrated", part.calibrated)):
+            if rel is not None:
+                print(f" {label}: " + "\n ".join(format_table(rel)))
+    print(f"wrote {out} ({len(calib.x)} knots)")
     return 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
@@ -45,6 +48,110 @@ class WebConfig(Section):
         default=120.0, gt=0, description="a car whose last status or event is older than this shows as offline"
     )
     max_rows: int = Field(default=5000, ge=1, le=1_000_000, description="most rows one page query returns")
+    tls_cert_file: str | None = Field(default=None, description="PEM certificate chain: the page is served over HTTPS")
+    tls_key_file: str | None = Field(default=None, description="PEM private key of tls_cert_file")
+    behind_tls_proxy: bool = Field(
+        default=False,
+        description="a TLS reverse proxy (nginx, caddy) on this host serves the page: session cookies are Secure",
+    )
+    allow_plaintext_remote: bool = Field(
+        default=False,
+        description="serve plain HTTP on an address beyond loopback (refused unless true: logins would cross "
+        "the network in clear)",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Host header values served (e.g. control.example.cl); empty: localhost, 127.0.0.1 and host",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=168, description="a login lasts this long")
+    login_attempts: int = Field(
+        default=5, ge=1, le=100, description="failed logins per user name per login_window_s (x4 per address)"
+    )
+    login_window_s: float = Field(default=900.0, ge=10, le=86400, description="window of login_attempts")
+    timezone: str = Field(
+        default="America/Santiago",
+        max_length=64,
+        description="IANA time zone of the page, of the date filters (dd-mm-yyyy) and of the exports' local columns",
+    )
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.tls_cert_file is not None
+
+    def hosts(self) -> list[str]:
+        return list(self.allowed_hosts) or sorted({"localhost", "127.0.0.1", self.host})
+
+    @model_validator(mode="after")
+    def _check_exposure(self) -> WebConfig:
+        try:
+            self.zone()
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone {self.timezone!r}: expected an IANA zone such as America/Santiago") from None
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file: set both (HTTPS) or neither")
+        if not self.tls_enabled and not self.allow_plaintext_remote and not _loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is beyond loopback without TLS: set tls_cert_file and tls_key_file, or keep "
+                'host = "127.0.0.1" behind a TLS reverse proxy (behind_tls_proxy = true), or set '
+                "allow_plaintext_remote = true if the network is trusted"
+            )
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_TILE_URL = re.compile(r"^https?://[A-Za-z0-9.{}:-]+(/[^\s\"'<>]*)?$")
+
+
+class MapConfig(Section):
+    """Where the page's street map comes from: a tile server the operators' browsers reach (`tiles_url`),
+    or, with no such server, a local MBTiles file the control room serves itself (`mbtiles`)."""
+
+    tiles_url: str = Field(
+        default="",
+        max_length=300,
+        description="tile URL template with {z}, {x}, {y} (and optionally {s}), fetched by the operator's browser, "
+        "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: mbtiles, or no streets",
+    )
+    subdomains: str = Field(default="abc", pattern=r"^[a-z0-9]{0,8}$", description="values of {s} in tiles_url")
+    mbtiles: str | None = Field(
+        default=None, description="a local MBTiles file (raster PNG/JPEG/WebP tiles) served at /tiles/{z}/{x}/{y}"
+    )
+    attribution: str = Field(
+        default="", max_length=300, description="the map data's attribution shown on the map (plain text)"
+    )
+    max_zoom: int = Field(default=19, ge=1, le=22, description="deepest zoom the tiles exist for")
+    center_lat: float = Field(default=-29.9045, ge=-90, le=90, description="where the map opens before any event")
+    center_lon: float = Field(default=-71.2489, ge=-180, le=180, description="where the map opens before any event")
+
+    @model_validator(mode="after")
+    def _check_tiles(self) -> MapConfig:
+        if self.tiles_url and self.mbtiles:
+            raise ValueError("tiles_url and mbtiles: set one (a tile server or a local file), not both")
+        url = self.tiles_url
+        if url and (not _TILE_URL.match(url) or not all(k in url for k in ("{z}", "{x}", "{y}"))):
+            raise ValueError(f"tiles_url {url[:80]!r}: expected an http(s) URL template with {{z}}, {{x}} and {{y}}")
+        if (self.tiles_url or self.mbtiles) and not self.attribution.strip():
+            raise ValueError("attribution: map data must be credited (e.g. '© OpenStreetMap contributors')")
+        return self
+
+    def tile_origin(self) -> str | None:
+        """The tile server's origin for the page's Content-Security-Policy (img-src); None without one."""
+        if not self.tiles_url:
+            return None
+        parts = urlsplit(self.tiles_url)
+        host = parts.netloc.replace("{s}", "*")
+        return f"{parts.scheme}://{host}"
 
 
 class HotlistPublishConfig(Section):
@@ -74,6 +181,7 @@ class ControlConfig(Section):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="log level")
     broker: BrokerConfig = BrokerConfig()
     web: WebConfig = WebConfig()
+    map: MapConfig = MapConfig()
     hotlist: HotlistPublishConfig = HotlistPublishConfig()
     retention: RetentionConfig = RetentionConfig()
 

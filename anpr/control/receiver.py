@@ -25,7 +25,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from anpr.control.config import BrokerConfig
-from anpr.control.ingest import SchemaCheck, ingest, load_validator
+from anpr.control.ingest import Ingested, Quarantined, SchemaCheck, ingest, load_validator
+from anpr.control.payload import printable
 from anpr.control.store import AddResult, Store
 from anpr.core import mqtt_credentials as credentials
 
@@ -75,7 +76,9 @@ class Receiver:
         self.listeners: list[Listener] = []
         self.connected = threading.Event()
         self.last_error: str | None = None
-        self.counts = {"received": 0, "stored": 0, "duplicates": 0, "quarantined": 0, "statuses": 0, "errors": 0}
+        self.last_error_at: float | None = None
+        self.counts = {"received": 0, "stored": 0, "duplicates": 0, "quarantined": 0, "statuses": 0, "errors": 0,
+                       "dropped": 0, "writer_restarts": 0}  # fmt: skip
         self._q: queue.SimpleQueue[_Msg | None] = queue.SimpleQueue()
         self._stop = threading.Event()
         self.client = make_client(cfg, self.client_id, manual_ack=True)
@@ -83,7 +86,7 @@ class Receiver:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
-        self._writer = threading.Thread(target=self._write_loop, name="anpr-control-writer", daemon=True)
+        self._writer = threading.Thread(target=self._run_writer, name="anpr-control-writer", daemon=True)
 
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -95,6 +98,10 @@ class Receiver:
         )
         self._writer.start()
         self.client.loop_start()
+
+    @property
+    def writer_alive(self) -> bool:
+        return self._writer.is_alive()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Store and acknowledge what has queued, then disconnect; later arrivals stay with the broker."""
@@ -135,6 +142,19 @@ class Receiver:
         self._q.put((msg.topic, bytes(msg.payload), msg.mid, msg.qos))
 
     # -- writer thread ---------------------------------------------------------------------------------
+    def _run_writer(self) -> None:
+        """The writer, restarted if it ever dies: a dead writer would leave the page saying all is well."""
+        while True:
+            try:
+                self._write_loop()
+                return
+            except Exception as err:  # _write_loop catches per batch; this is the last line of defence
+                self.counts["writer_restarts"] += 1
+                self._fail(f"writer: {type(err).__name__}: {err}")
+                log.exception("the writer thread failed; restarting it")
+                if self._stop.wait(1.0):
+                    return
+
     def _write_loop(self) -> None:
         while True:
             first = self._q.get()
@@ -150,32 +170,35 @@ class Receiver:
                     self._q.put(None)
                     break
                 batch.append(nxt)
-            self._store_batch(batch)
+            try:
+                self._store_batch(batch)
+            except Exception as err:
+                log.exception("storing a batch of %d failed; storing its messages one by one", len(batch))
+                self._fail(f"writer: {type(err).__name__}: {err}")
+                for msg in batch:
+                    self._store_alone(msg)
+
+    def _store_alone(self, msg: _Msg) -> None:
+        try:
+            self._store_batch([msg])
+        except Exception as err:  # neither stored nor quarantined: acknowledged, counted, logged, never retried
+            self.counts["dropped"] += 1
+            self._fail(f"writer: {type(err).__name__}: {err}")
+            log.exception("dropped a message on %s (%d bytes) that could not be stored", msg[0], len(msg[1]))
+            self._ack([msg])
+
+    def _fail(self, why: str) -> None:
+        self.counts["errors"] += 1
+        self.last_error = why
+        self.last_error_at = time.time()
 
     def _store_batch(self, batch: list[_Msg]) -> None:
-        items = []
-        for topic, payload, _mid, _qos in batch:
-            it = ingest(self.cfg.prefix, topic, payload, self.validator, self.cfg.max_payload_bytes)
-            if it is not None:
-                items.append(it)
-        delay = 0.5
-        while True:
-            try:
-                res = self.store.add(items, time.time())
-                break
-            except Exception as err:
-                # Nothing of the batch is acknowledged: retry with backoff; if we are stopped first, the
-                # broker re-sends the batch on our next session and the primary key absorbs any overlap.
-                self.counts["errors"] += 1
-                self.last_error = f"database: {err}"
-                log.error("storing %d messages failed (%s); retrying in %.1f s", len(batch), err, delay)
-                if self._stop.wait(delay):
-                    return
-                delay = min(delay * 2, 30.0)
+        pairs = [(m, ingest(self.cfg.prefix, m[0], m[1], self.validator, self.cfg.max_payload_bytes)) for m in batch]
+        res = self._store(pairs)
+        if res is None:  # stopped while the database was away: the broker re-sends the batch next session
+            return
         self.last_error = None
-        for _topic, _payload, mid, qos in batch:
-            if qos > 0:
-                self.client.ack(mid, qos)
+        self._ack(batch)
         c = self.counts
         c["received"] += len(batch)
         c["stored"] += len(res.stored)
@@ -189,3 +212,55 @@ class Receiver:
                 fn(res)
             except Exception:  # a broken page listener must not stop storing
                 log.exception("receiver listener failed")
+
+    def _ack(self, batch: list[_Msg]) -> None:
+        for _topic, _payload, mid, qos in batch:
+            if qos > 0:
+                self.client.ack(mid, qos)
+
+    def _store(self, pairs: list[tuple[_Msg, Ingested | None]]) -> AddResult | None:
+        """The batch in one transaction. When the database answers but refuses the batch, one of its
+        messages is poison: stored one by one, what the database refuses is quarantined with its reason.
+        When the database does not answer, nothing is acknowledged: back off and retry (the broker keeps
+        the batch if we are stopped first; the primary key absorbs any overlap)."""
+        items = [it for _m, it in pairs if it is not None]
+        delay = 0.5
+        while True:
+            try:
+                return self.store.add(items, time.time())
+            except Exception as err:
+                self._fail(f"database: {printable(str(err))}")
+                log.error("storing %d messages failed (%s)", len(pairs), err)
+            down = self.store.check()
+            if down is None:
+                try:  # once more, on a connection the check may just have reopened
+                    return self.store.add(items, time.time())
+                except Exception as err:
+                    log.error("the database answers but refused the batch again (%s): storing it one by one", err)
+                try:
+                    return self._one_by_one(pairs)
+                except Exception as err:  # the database went away half-way: back off, redo the batch
+                    down = str(err)
+            self._fail(f"database: {printable(down)}")
+            log.error("database unavailable (%s); retrying in %.1f s", down, delay)
+            if self._stop.wait(delay):
+                return None
+            delay = min(delay * 2, 30.0)
+
+    def _one_by_one(self, pairs: list[tuple[_Msg, Ingested | None]]) -> AddResult:
+        total = AddResult()
+        for (topic, payload, _mid, _qos), it in pairs:
+            if it is None:
+                continue
+            now = time.time()
+            try:
+                res = self.store.add([it], now)
+            except Exception as err:
+                why = printable(f"database refused it: {type(err).__name__}: {err}")
+                log.error("the database refused a message on %s (%s); quarantined", topic, err)
+                res = self.store.add([Quarantined(topic, payload, why)], now)
+            total.stored.extend(res.stored)
+            total.duplicates += res.duplicates
+            total.statuses += res.statuses
+            total.quarantined += res.quarantined
+        return total

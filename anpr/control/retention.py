@@ -29,8 +29,8 @@ def purge_once(store: Store, cfg: RetentionConfig, now: float | None = None) -> 
     )
     if any(done.values()):
         log.info(
-            "retention: deleted %d read(s), %d hit(s), %d refused payload(s)",
-            done["reads"], done["hits"], done["quarantine"],
+            "retention: deleted %d read(s), %d hit(s), %d refused payload(s), %d review(s)",
+            done["reads"], done["hits"], done["quarantine"], done["reviews"],
         )  # fmt: skip
     return done
 

@@ -8,6 +8,7 @@ no-op insert, whichever receiver or car sends it, however often.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 _COLUMNS = (
     "event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "ts", "lat",
     "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final", "crop", "payload",
+    "passage_id",
 )  # fmt: skip
 
 _DDL_COMMON = """
@@ -31,7 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
   event_id TEXT PRIMARY KEY, kind TEXT NOT NULL, device_id TEXT NOT NULL, camera_id TEXT NOT NULL,
   plate TEXT NOT NULL, confidence {real} NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
   ts {real} NOT NULL, lat {real}, lon {real}, match_kind TEXT, reason TEXT, list_name TEXT, priority INTEGER,
-  hotlist_version BIGINT, final BOOLEAN NOT NULL, crop {blob}, payload TEXT NOT NULL, received_at {real} NOT NULL);
+  hotlist_version BIGINT, final BOOLEAN NOT NULL, crop {blob}, payload TEXT NOT NULL, received_at {real} NOT NULL,
+  passage_id TEXT);
 CREATE INDEX IF NOT EXISTS events_kind_ts ON events (kind, ts);
 CREATE INDEX IF NOT EXISTS events_plate ON events (plate);
 CREATE INDEX IF NOT EXISTS events_received ON events (kind, received_at);
@@ -44,6 +47,17 @@ CREATE TABLE IF NOT EXISTS hotlists (
   list_name TEXT NOT NULL, version BIGINT NOT NULL, kind TEXT NOT NULL, issued_at TEXT NOT NULL,
   published_at {real} NOT NULL, key_id TEXT, entries INTEGER NOT NULL, sha256 TEXT NOT NULL,
   PRIMARY KEY (list_name, version));
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL, created_at {real} NOT NULL,
+  expires_at {real} NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (
+  device_id TEXT NOT NULL, passage_id TEXT NOT NULL, decision TEXT NOT NULL, note TEXT NOT NULL,
+  user_name TEXT NOT NULL, at {real} NOT NULL, PRIMARY KEY (device_id, passage_id));
+CREATE TABLE IF NOT EXISTS audit (
+  id {serial}, at {real} NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
+  remote TEXT);
 """
 _SQLITE = {"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
 _POSTGRES = {"real": "DOUBLE PRECISION", "blob": "BYTEA", "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
@@ -69,7 +83,7 @@ _UPSERT_CAR_EVENT = (
 _HEARD = "UPDATE cars SET last_heard = ? WHERE device_id = ? AND (last_heard IS NULL OR last_heard < ?)"
 _LIST_COLUMNS = (
     "event_id, kind, device_id, camera_id, plate, confidence, first_seen, last_seen, ts, lat, lon, match_kind, "
-    "reason, list_name, priority, hotlist_version, final, crop IS NOT NULL AS has_crop, received_at"
+    "reason, list_name, priority, hotlist_version, final, crop IS NOT NULL AS has_crop, received_at, passage_id"
 )
 
 
@@ -103,7 +117,27 @@ class Store:
             cur = self._w.cursor()
             for stmt in filter(str.strip, ddl.split(";")):
                 cur.execute(stmt)
+            self._migrate(cur)
+            cur.execute("CREATE INDEX IF NOT EXISTS events_passage ON events (device_id, passage_id)")
             self._w.commit()
+
+    def _migrate(self, cur: Any) -> None:
+        """A database made before events had `passage_id`: add the column and fill it from the payloads."""
+        if self.dialect == "sqlite":
+            cur.execute("SELECT name FROM pragma_table_info('events')")
+            if any(r[0] == "passage_id" for r in cur.fetchall()):
+                return
+            cur.execute("ALTER TABLE events ADD COLUMN passage_id TEXT")
+            cur.execute("UPDATE events SET passage_id = json_extract(payload, '$.passage_id')")
+        else:
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'passage_id'"
+            )
+            if cur.fetchall():
+                return
+            cur.execute("ALTER TABLE events ADD COLUMN passage_id TEXT")
+            cur.execute("UPDATE events SET passage_id = payload::jsonb ->> 'passage_id'")
+        log.info("events: passage_id added to a database made by an older version")
 
     def _connect(self, autocommit: bool) -> Any:
         if self.dialect == "sqlite":
@@ -128,6 +162,28 @@ class Store:
 
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def check(self) -> str | None:
+        """None when the database answers on the write connection (a lost one is reopened), else why not.
+
+        The receiver asks after a refused batch: an answering database means one message was poison."""
+        with self._wlock:
+            try:
+                self._w.rollback()
+                cur = self._w.cursor()
+                cur.execute("SELECT 1")
+                cur.fetchall()
+                self._w.commit()
+                return None
+            except Exception as err:
+                log.warning("database check failed (%s); reconnecting", err)
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; it is replaced anyway
+                self._w.close()
+            try:
+                self._w = self._connect(autocommit=False)
+            except StoreError as err:
+                return str(err)
+            return None
 
     # -- writing (the receiver) ------------------------------------------------------------------------
     def add(self, items: Iterable[Ingested], received_at: float) -> AddResult:
@@ -215,8 +271,16 @@ class Store:
     # -- reading (the page, export) --------------------------------------------------------------------
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._rlock:
-            cur = self._r.cursor()
-            cur.execute(self._sql(sql), tuple(args))
+            try:
+                cur = self._r.cursor()
+                cur.execute(self._sql(sql), tuple(args))
+            except Exception:
+                if not getattr(self._r, "closed", False):
+                    raise
+                # a PostgreSQL restart broke the connection: reopen it and ask once more
+                self._r = self._connect(autocommit=True)
+                cur = self._r.cursor()
+                cur.execute(self._sql(sql), tuple(args))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -228,6 +292,18 @@ class Store:
             r["final"], r["has_crop"] = bool(r["final"]), bool(r["has_crop"])
         return rows
 
+    def passage_events(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Every stored event of the passages `keys` ((device_id, passage_id) pairs), oldest first."""
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(keys), 200):  # bounded statements, whatever the page asks for
+            chunk = keys[i : i + 200]
+            terms = " OR ".join("(device_id = ? AND passage_id = ?)" for _ in chunk)
+            args = [v for key in chunk for v in key]
+            out.extend(self._rows(f"SELECT {_LIST_COLUMNS}, payload FROM events WHERE {terms} ORDER BY ts", args))
+        for r in out:
+            r["final"], r["has_crop"] = bool(r["final"]), bool(r["has_crop"])
+        return out
+
     def crop(self, event_id: str) -> bytes | None:
         rows = self._rows("SELECT crop FROM events WHERE event_id = ?", (event_id,))
         return bytes(rows[0]["crop"]) if rows and rows[0]["crop"] is not None else None
@@ -237,6 +313,23 @@ class Store:
 
     def cars(self) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM cars ORDER BY device_id")
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement (`?` placeholders) for the login and audit modules."""
+        return self._rows(sql, args)
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """One write statement (`?` placeholders) in its own transaction; returns the rows it touched."""
+        with self._wlock:
+            cur = self._w.cursor()
+            try:
+                cur.execute(self._sql(sql), tuple(args))
+                n = max(0, int(cur.rowcount))
+                self._w.commit()
+            except Exception:
+                self._w.rollback()
+                raise
+        return n
 
     def quarantine(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._rows("SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", (limit,))
@@ -261,7 +354,10 @@ class Store:
             ("reads", "DELETE FROM events WHERE kind = 'read' AND received_at < ?", reads_before),
             ("hits", "DELETE FROM events WHERE kind = 'hit' AND received_at < ?", hits_before),
             ("quarantine", "DELETE FROM quarantine WHERE received_at < ?", quarantine_before),
-        )
+            # a review goes with the last event of its passage (it names a plate and an officer's note)
+            ("reviews", "DELETE FROM reviews WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.device_id = "
+             "reviews.device_id AND e.passage_id = reviews.passage_id) AND at < ?", hits_before),
+        )  # fmt: skip
         done: dict[str, int] = {}
         with self._wlock:
             cur = self._w.cursor()

@@ -49,9 +49,17 @@ class SessionSettings:
     """How the session runs: the threads and execution providers of one `[section]`."""
 
     threads: int = 1
+    """0: `auto_threads()`."""
     providers: Sequence[str] = ("CPUExecutionProvider",)
     providers_key: str = "providers"
     allow_spinning: bool = False
+
+
+def auto_threads() -> int:
+    """Intra-op threads for `threads = 0`: half the cores this process may use (at least one). The detect
+    worker and the read worker run at once (anpr/app/overlap.py), so each model gets its share, not all."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // 2)
 
 
 def file_sha256(path: Path) -> str:
@@ -145,7 +153,7 @@ def open_session(path: Path, settings: SessionSettings, rebuild: str = "") -> or
     providers = choose_providers(settings.providers, settings.providers_key)  # its own message says what to fix
     opts = ort.SessionOptions()
     opts.enable_mem_pattern = False  # measured: peak RSS 368 -> 343 MB on the gantry bench, same speed
-    opts.intra_op_num_threads = settings.threads
+    opts.intra_op_num_threads = settings.threads or auto_threads()
     opts.inter_op_num_threads = 1
     # Busy-waiting threads would burn the cores that capture and the other model share with us.
     spin = "1" if settings.allow_spinning else "0"

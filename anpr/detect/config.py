@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from anpr.core.datafiles import DataPath
 from anpr.core.settings import Section
 
 Roi = tuple[float, float, float, float]
 
 
 class DetectorConfig(Section):
-    model: str = Field(default="models/plate-detector.onnx", description="ONNX model file")
+    model: DataPath = Field(
+        default="models/plate-detector.onnx",
+        validate_default=True,
+        description="ONNX model file (relative: from the working folder, else the one shipped in the package)",
+    )
     sha256: str = Field(
         default="",
         pattern=r"^([0-9a-f]{64})?$",
@@ -19,7 +24,10 @@ class DetectorConfig(Section):
     conf_threshold: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum box score")
     iou_threshold: float = Field(default=0.45, ge=0.0, le=1.0, description="NMS IoU threshold")
     max_detections: int = Field(default=20, ge=1, le=1000, description="most plates kept per frame")
-    threads: int = Field(default=2, ge=1, le=64, description="onnxruntime intra-op threads")
+    # 0 by default: both inference workers run at once, so two threads on a 2-core box would fight the reader.
+    threads: int = Field(
+        default=0, ge=0, le=64, description="onnxruntime intra-op threads; 0: half the cores (1 on 2, 2 on a Pi 5)"
+    )
     allow_spinning: bool = Field(
         default=False,
         description="let onnxruntime threads busy-wait between runs (faster alone, steals CPU from capture/OCR)",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from anpr.evaluate.reliability import reliability
 from anpr.track.boxes import Box as Box
 from anpr.track.boxes import iou as iou  # the tracker's; tests and callers import it from here too
 from anpr.types import PlateRead
@@ -35,6 +36,8 @@ class ImageResult:
     matches: dict[int, tuple[int, float]]
     reads: dict[int, PlateRead | None]
     ms: float
+    unreadable: bool = False
+    """The image file could not be decoded: nothing was scored, it is only counted."""
 
 
 def match_boxes(gt: Sequence[Box], dets: Sequence[Box], threshold: float = IOU_MATCH) -> dict[int, tuple[int, float]]:
@@ -129,9 +132,14 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
     ms: list[float] = []
     quality: Counter[str] = Counter()
     ok, uncertain = TextTally(), TextTally()
+    scored: list[tuple[float, bool]] = []
     n_images = 0
+    unreadable: list[str] = []
     for r in results:
         n_images += 1
+        if r.unreadable:
+            unreadable.append(r.file)
+            continue
         ms.append(r.ms)
         for g in r.gt:
             quality[g.quality or "none"] += 1
@@ -147,6 +155,8 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
             g = r.gt[gi]
             if g.quality == "ok":
                 ok.add(g.text, read)
+                if read is not None:
+                    scored.append((read.confidence, read.text == g.text))
             elif g.quality == "uncertain":
                 uncertain.add(g.text, read)
     detection = (
@@ -163,7 +173,11 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
         else None
     )
     plate = (
-        {**ok.as_dict(with_confusions=True), "uncertain": uncertain.as_dict(with_confusions=False)}
+        {
+            **ok.as_dict(with_confusions=True),
+            "uncertain": uncertain.as_dict(with_confusions=False),
+            "calibration": reliability(scored),
+        }
         if with_reader
         else None
     )
@@ -174,5 +188,11 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
             "median": round(float(np.median(ms)), 2) if ms else None,
             "p95": round(float(np.percentile(ms, 95)), 2) if ms else None,
         },
-        "counts": {"images": n_images, "plates": sum(quality.values()), "quality": dict(sorted(quality.items()))},
+        "counts": {
+            "images": n_images,
+            "plates": sum(quality.values()),
+            "quality": dict(sorted(quality.items())),
+            "unreadable_images": len(unreadable),
+            "unreadable_files": unreadable[:20],
+        },
     }

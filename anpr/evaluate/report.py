@@ -152,9 +152,33 @@ def _plot_confidence(plt: Any, results: list[ImageResult], path: Path) -> bool:
     return True
 
 
+def _plot_reliability(plt: Any, rel: dict[str, Any] | None, path: Path) -> bool:
+    """The reliability diagram: exact rate per confidence bin against the diagonal of a calibrated reader."""
+    if not rel or not rel.get("bins"):
+        return False
+    lo, hi, n, conf, rate = zip(*rel["bins"], strict=True)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    width = [b - a for a, b in zip(lo, hi, strict=True)]
+    ax.bar(lo, rate, width=width, align="edge", color="#3b7dd8", edgecolor="#fff", label="exact rate")
+    ax.plot([0, 1], [0, 1], "--", color="#888", label="calibrated")
+    ax.plot(conf, rate, "o", color="#d33", label="mean confidence")
+    for x, y, k in zip(lo, rate, n, strict=True):
+        ax.text(x + 0.05, min(y + 0.02, 1.02), str(k), ha="center", fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.08)
+    ax.set_xlabel("read confidence (bin; number = reads)")
+    ax.set_ylabel("exact")
+    ax.set_title(f"reliability (ok rows): ECE {rel['ece']}")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
 def _plot_ms(plt: Any, results: list[ImageResult], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hist([r.ms for r in results], bins=30, color="#888")
+    ax.hist([r.ms for r in results if not r.unreadable], bins=30, color="#888")
     ax.set_xlabel("ms per image")
     ax.set_ylabel("images")
     ax.set_title("time per image")
@@ -180,6 +204,8 @@ def write_html(folder: Path, root: Path, summary: dict[str, Any], results: list[
         plots.append("confusion.png")
     if _plot_confidence(plt, results, folder / "confidence.png"):
         plots.append("confidence.png")
+    if _plot_reliability(plt, plate.get("calibration"), folder / "reliability.png"):
+        plots.append("reliability.png")
     misses = find_misses(results)
     rows = []
     for i, miss in enumerate(misses):
@@ -215,6 +241,7 @@ def _summary_table(s: dict[str, Any]) -> str:
         ("detector", (s.get("detector") or {}).get("version")),
         ("reader", s.get("reader")),
         ("images", c.get("images")),
+        ("unreadable images (not scored)", c.get("unreadable_images")),
         ("plates", c.get("plates")),
     ]
     for k, v in (s.get("detection") or {}).items():
@@ -223,6 +250,11 @@ def _summary_table(s: dict[str, Any]) -> str:
     for k in ("n", "exact", "char_acc", "no_read"):
         if k in p:
             items.append((f"plate {k} (ok rows)", p[k]))
+    rel = p.get("calibration") or {}
+    if rel:
+        items.append(("expected calibration error (ok rows)", rel["ece"]))
+        high = rel["high"]
+        items.append((f"reads at confidence >= {high['at']}: n, exact", f"{high['n']}, {high['exact']}"))
     for k, v in (s.get("ms") or {}).items():
         items.append((f"ms per image {k}", v))
     return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items)

@@ -101,7 +101,8 @@ def evaluate_images(
     for item in images:
         loaded = cv2.imread(str(root / item.file), cv2.IMREAD_COLOR)
         if loaded is None:
-            log.warning("%s: unreadable image, skipped", root / item.file)
+            log.warning("%s: unreadable image (missing, or not an image OpenCV decodes), not scored", root / item.file)
+            yield ImageResult(item.file, item.plates, None, {}, {}, 0.0, unreadable=True)
             continue
         image: Image = np.asarray(loaded, dtype=np.uint8)
         boxed = any(g.box is not None for g in item.plates)

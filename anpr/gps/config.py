@@ -29,6 +29,15 @@ class GpsConfig(Section):
     min_valid_year: int = Field(
         default=2024, ge=1980, le=2100, description="GPS dates before this are rejected (week-rollover receivers)"
     )
+    max_ahead_s: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400 * 365,
+        description="GPS time this far ahead of an NTP-synchronised clock is refused",
+    )
+    max_years_after_release: int = Field(
+        default=15, ge=1, le=100, description="GPS dates this many years past the software's release are refused"
+    )
     backoff_max_s: float = Field(default=30.0, gt=0, le=3600, description="cap of the reconnect back-off")
     log_interval_s: float = Field(
         default=30.0, ge=0, le=3600, description="at most one log line per kind of fault per this"

@@ -12,6 +12,7 @@ from anpr.gps._ratelog import RateLimitedLog
 from anpr.gps.base import GpsStatus
 from anpr.gps.clock import Clock
 from anpr.gps.config import GpsConfig
+from anpr.gps.plausible import TimeCheck
 from anpr.gps.trail import FixTrack
 from anpr.types import Fix
 
@@ -34,6 +35,8 @@ class LivePosition(ABC):
             max_speed_mps=cfg.max_speed_mps,
         )
         self.rl = RateLimitedLog(log, cfg.log_interval_s)
+        self.time_check = TimeCheck(max_ahead_s=cfg.max_ahead_s, max_years_after_release=cfg.max_years_after_release)
+        self.implausible_time = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -65,7 +68,13 @@ class LivePosition(ABC):
     # -- shared machinery --------------------------------------------------------------------------
 
     def add_fix(self, fix: Fix) -> None:
-        """A real fix arrived live: keep it and tell the clock what time it is."""
+        """A real fix arrived live: keep it and tell the clock what time it is (when the time is believable)."""
+        implausible = self.time_check.why_not(fix.fixed_at)
+        if implausible is not None:
+            self.rejected += 1
+            self.implausible_time += 1
+            self.rl.log("time", logging.WARNING, "%s: fix refused, %s", self.describe(), implausible)
+            return
         why = self.track.add(fix)
         if why is not None:
             self.rejected += 1

@@ -158,8 +158,9 @@ class NmeaParser:
             self._gsa_hdop = _num(msg.hdop)
             return None
         if kind == "VTG":
+            motion = _motion(_num(msg.true_track), _num(msg.spd_over_grnd_kmph), 1 / 3.6)
             if self._epoch is not None and not self._epoch.emitted:
-                self._set_motion(self._epoch, _num(msg.true_track), _num(msg.spd_over_grnd_kmph), 1 / 3.6)
+                self._set_motion(self._epoch, *motion)
             return None
         if kind not in ("GGA", "RMC"):
             return None  # GSV, GLL, ZDA, proprietary: parsed (counted ok), not needed
@@ -180,7 +181,7 @@ class NmeaParser:
                 ep.mode = ep.mode or ("3d" if quality in (1, 2, 4, 5) else "2d")
         else:
             day = self._date(msg.datestamp) if msg.datestamp else None
-            speed, course = _num(msg.spd_over_grnd), _num(msg.true_course)
+            motion = _motion(_num(msg.true_course), _num(msg.spd_over_grnd), KNOT_MPS)
             ep, closed = self._epoch_for(msg.timestamp)
             ep.has_rmc = True
             if msg.status != "A" or lat is None:
@@ -190,7 +191,7 @@ class NmeaParser:
                 ep.lat, ep.lon = (ep.lat, ep.lon) if ep.has_gga and ep.lat is not None else (lat, lon)
                 ep.day = day
                 self._day = day or self._day
-                self._set_motion(ep, course, speed, KNOT_MPS)
+                self._set_motion(ep, *motion)
         fix = self._close_epoch() if ep.has_gga and ep.has_rmc else None
         return closed or fix
 
@@ -217,15 +218,10 @@ class NmeaParser:
             raise ValueError(f"date {v} before {self.min_year} (receiver week rollover?)")
         return v
 
-    def _set_motion(self, ep: _Epoch, course: float | None, speed: float | None, to_mps: float) -> None:
-        if course is not None:
-            if not 0 <= course <= 360:
-                raise ValueError(f"course {course}")
-            ep.heading_deg = course % 360.0
-        if speed is not None:
-            mps = speed * to_mps
-            if not 0 <= mps <= MAX_SPEED_MPS:
-                raise ValueError(f"speed {speed}")
+    def _set_motion(self, ep: _Epoch, heading: float | None, mps: float | None) -> None:
+        if heading is not None:
+            ep.heading_deg = heading
+        if mps is not None:
             ep.speed_mps = mps
 
     def _close_epoch(self) -> Fix | None:
@@ -258,3 +254,13 @@ class NmeaParser:
             fixed_at=at,
             source=self.source,
         )
+
+
+def _motion(course: float | None, speed: float | None, to_mps: float) -> tuple[float | None, float | None]:
+    """(heading, m/s) checked before anything is applied: a sentence with an impossible value changes nothing."""
+    if course is not None and not 0 <= course <= 360:
+        raise ValueError(f"course {course}")
+    mps = None if speed is None else speed * to_mps
+    if mps is not None and not 0 <= mps <= MAX_SPEED_MPS:
+        raise ValueError(f"speed {speed}")
+    return (None if course is None else course % 360.0), mps

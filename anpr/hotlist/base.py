@@ -19,6 +19,7 @@ RefusalReason = Literal[
     "wrong-list",  # a document for another list
     "older-version",  # not newer than the version held
     "gap",  # a delta whose base is not the version held
+    "shrink",  # a snapshot that empties the list or drops more than max_shrink of it, not signed as allowed
 ]
 
 

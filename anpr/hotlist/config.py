@@ -31,7 +31,17 @@ class HotlistConfig(Section):
     )
     recheck_max_reads: int = Field(default=20000, ge=0, le=1_000_000, description="cap on reads kept for re-check")
     max_document_mb: float = Field(
-        default=512.0, gt=0, le=4096, description="largest decompressed document accepted (guards gzip bombs)"
+        default=32.0,
+        gt=0,
+        le=1024,
+        description="largest decompressed document body accepted (about 300 000 entries at 32 MB)",
+    )
+    max_shrink: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="a snapshot that removes more than this fraction of the signed list (or empties it) is "
+        "refused unless it was signed with --allow-shrink",
     )
     file: str | None = Field(default=None, description="signed document file watched for changes (None: off)")
     file_poll_s: float = Field(default=5.0, gt=0, le=3600, description="how often the watched file is checked")

@@ -12,6 +12,7 @@ import csv
 import functools
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,8 @@ def to_row(rec: Mapping[str, Any], origin: str, default_list: str) -> Row:
     else:
         plate = text if _CLEAN.match(text) else normalize(text)  # documents carry clean plates: skip the slow path
         fmt = plate_format(plate)
+        if fmt == "unknown":  # a typo or junk would never match a read, and hides a missing entry
+            raise ValueError(f"plate {text[:20]!r} fits no Chilean plate format")
     digit = str(rec.get("check_digit") or "").strip().upper() or None
     if digit is not None and not is_wildcard(plate):
         expected = check_digit(plate)
@@ -157,15 +160,61 @@ def row_to_record(row: Mapping[str, Any]) -> dict[str, Any]:
     return rec
 
 
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One CSV row that cannot be an entry: where, what, why (for `anpr hotlist sign`)."""
+
+    line: int
+    value: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.value!r}: {self.why}"
+
+
 def read_csv(path: str | Path) -> Iterator[dict[str, Any]]:
     """Records of a CSV with a header row (columns as in `CSV_COLUMNS`; extra columns are ignored)."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"plate"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path}: CSV needs a header with a 'plate' column, got {reader.fieldnames}")
-        for rec in reader:
-            yield {k: (v.strip() if isinstance(v, str) else v) for k, v in rec.items() if k}
+    for _, rec in read_csv_lines(path):
+        yield rec
+
+
+def read_csv_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) of each CSV row. Raises ValueError naming the line on broken CSV or text.
+
+    Strict quoting: an unbalanced quote is an error, never a field that swallows the rest of the file.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh, strict=True)
+            missing = {"plate"} - set(reader.fieldnames or ())
+            if missing:
+                raise ValueError(f"{path}: CSV needs a header with a 'plate' column, got {reader.fieldnames}")
+            line = reader.line_num + 1
+            for rec in reader:
+                if None in rec:  # more cells than the header has columns
+                    raise ValueError(
+                        f"{path}: line {line}: more cells than the header's {len(reader.fieldnames or ())}"
+                    )
+                yield line, {k: (v.strip() if isinstance(v, str) else v) for k, v in rec.items() if k}
+                line = reader.line_num + 1
+    except csv.Error as err:
+        raise ValueError(f"{path}: line {line}: broken CSV ({err}); check its quotes") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+
+
+def check_csv(path: str | Path, default_list: str) -> tuple[list[dict[str, Any]], list[RowProblem]]:
+    """The valid records of a CSV and a problem for each row that is not a valid entry."""
+    good: list[dict[str, Any]] = []
+    problems: list[RowProblem] = []
+    for line, rec in read_csv_lines(path):
+        try:
+            to_row(rec, "signed", default_list)
+        except ValueError as err:
+            problems.append(RowProblem(line, str(rec.get("plate", ""))[:40], str(err)))
+            continue
+        good.append(rec)
+    return good, problems
 
 
 def write_csv(path: str | Path | None, records: Iterator[Mapping[str, Any]], out: Any = None) -> int:

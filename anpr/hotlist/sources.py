@@ -84,7 +84,7 @@ class FileSource(_Poller):
             return None
         try:
             with open(self.path, "rb") as fh:
-                data = fh.read()
+                data = fh.read(self.store.document_limit + 1)  # a larger file is refused, never read whole
         except OSError as err:
             log.warning("hotlist source %s: cannot read: %s", self.name, err)
             return None
@@ -111,7 +111,7 @@ class HttpsSource(_Poller):
             req.add_header("If-Modified-Since", self._modified)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout, context=self._ctx) as resp:
-                data = resp.read()
+                data = resp.read(self.store.document_limit + 1)
                 etag, modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
         except urllib.error.HTTPError as err:
             if err.code == 304:
@@ -159,6 +159,8 @@ class MqttSource:
     def start(self) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
 
         cfg = self.cfg
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
@@ -172,7 +174,10 @@ class MqttSource:
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.reconnect_delay_set(min_delay=1, max_delay=60)
-        client.connect_async(self.cfg.mqtt_host, self.cfg.mqtt_port, keepalive=60)
+        # MQTT 5: the broker never sends this client a packet larger than a document may be.
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho ships no annotation here
+        props.MaximumPacketSize = self.store.document_limit + 4096
+        client.connect_async(self.cfg.mqtt_host, self.cfg.mqtt_port, keepalive=60, properties=props)
         client.loop_start()
         self._client = client
 

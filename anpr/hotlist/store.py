@@ -7,6 +7,7 @@ second connection, so the car keeps matching against the old list while a big up
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from typing import Any, Literal
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from anpr.core.files import private_file
 from anpr.hotlist import document
 from anpr.hotlist.base import DocumentRefused, HotlistStatus, RecheckHit
 from anpr.hotlist.config import HotlistConfig
@@ -38,6 +40,7 @@ _INSERT = f"INSERT OR REPLACE INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    private_file(path)  # the list names plates and reasons: its owner only
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
@@ -144,20 +147,33 @@ class HotlistStore:
 
     # -- applying documents ---------------------------------------------------------------------------
 
+    @property
+    def document_limit(self) -> int:
+        """Most bytes a document may take, compressed or inflated (sources read at most this plus one)."""
+        return int(self.cfg.max_document_mb * (1 << 20))
+
     def apply_bytes(self, data: bytes, source: str) -> ApplyResult:
         """Verify and apply a signed document; a refusal keeps the list untouched and is logged and recorded."""
         try:
-            doc = document.decode(data, self.trusted, max_bytes=int(self.cfg.max_document_mb * (1 << 20)))
+            if len(data) > self.document_limit:
+                raise DocumentRefused("too-large", f"{len(data)} bytes compressed, more than {self.document_limit}")
+            doc = document.decode(data, self.trusted, max_bytes=self.document_limit)
             return self.apply_document(doc, source)
         except DocumentRefused as ref:
             self._refuse(ref, source)
+            return "refused"
+        except sqlite3.Error as err:  # a full disk: the held list keeps answering, the source tries again
+            log.error("hotlist document from %s not applied, keeping version %s: %s", source, self.version(), err)
             return "refused"
 
     def _refuse(self, ref: DocumentRefused, source: str) -> None:
         log.warning("hotlist document from %s refused, keeping version %s: %s", source, self.version(), ref)
         with self._wlock:
             now = now_iso()
-            self._set_meta(last_refusal=str(ref), last_refusal_at=now, last_sync_attempt=now)
+            try:
+                self._set_meta(last_refusal=str(ref), last_refusal_at=now, last_sync_attempt=now)
+            except sqlite3.Error as err:
+                log.error("hotlist refusal not recorded: %s", err)
             self._meta = self._read_meta()
 
     def _check_sequence(self, doc: document.Document) -> bool:
@@ -194,6 +210,18 @@ class HotlistStore:
             log.warning("hotlist %s: %d invalid entries skipped", what, skipped)
         return rows, skipped
 
+    def _check_shrink(self, new: int, version: int) -> None:
+        """Refuse a snapshot that would empty the list or cut it past `max_shrink` (a broken export, not news)."""
+        (held,) = self._wconn.execute("SELECT COUNT(*) FROM entries WHERE origin = 'signed'").fetchone()
+        if new == 0:
+            raise DocumentRefused("shrink", f"snapshot v{version} has no valid entry; {held} held are kept")
+        if held and new < held * (1.0 - self.cfg.max_shrink):
+            raise DocumentRefused(
+                "shrink",
+                f"snapshot v{version} has {new} valid entries, {held} held: more than "
+                f"{self.cfg.max_shrink:.0%} would go (sign with --allow-shrink if that is meant)",
+            )
+
     def apply_document(self, doc: document.Document, source: str) -> ApplyResult:
         """Apply a verified document. Raises DocumentRefused when it does not follow the version held."""
         with self._wlock:
@@ -204,6 +232,8 @@ class HotlistStore:
                 self._meta = self._read_meta()
                 return "unchanged"
             rows, skipped = self._rows(doc.entries, "signed", f"v{doc.version}")
+            if doc.kind == "snapshot" and not doc.allow_shrink:
+                self._check_shrink(len(rows), doc.version)
             t0 = time.perf_counter()
             conn = self._wconn
             conn.execute("BEGIN IMMEDIATE")
@@ -225,7 +255,7 @@ class HotlistStore:
                 )  # fmt: skip
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             self._meta = self._read_meta()
         log.info(
@@ -246,7 +276,7 @@ class HotlistStore:
                 self._wconn.executemany(_INSERT, rows)
                 self._wconn.execute("COMMIT")
             except BaseException:
-                self._wconn.execute("ROLLBACK")
+                _rollback(self._wconn)
                 raise
         self._after_update()
         return len(rows)
@@ -306,7 +336,17 @@ def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
         log.warning("hotlist: no trusted keys configured; every signed document will be refused")
     if cfg.csv:
         if Path(cfg.csv).is_file():
-            store.import_csv(cfg.csv)
+            try:
+                store.import_csv(cfg.csv)
+            except sqlite3.Error as err:  # a full disk: start with the list held, never stay down
+                log.error("hotlist: local CSV %s not loaded (%s); keeping the %s entries held", cfg.csv, err, "local")
         else:
             log.warning("hotlist: demo CSV %s not found; no local list loaded", cfg.csv)
     return store
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK unless SQLite already rolled back (it does on a full disk; ROLLBACK would then raise)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

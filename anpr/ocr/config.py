@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from anpr.core.datafiles import DataPath
 from anpr.core.settings import Section
 
 
@@ -14,7 +15,9 @@ class ReaderConfig(Section):
         default="ppocr",
         description="reader implementation: ppocr (PP-OCRv4 rec, `model`) or crnn (plate-trained, `crnn_model`)",
     )
-    crnn_model: str = Field(default="models/plate-recognizer.onnx", description="ONNX model of the crnn backend")
+    crnn_model: DataPath = Field(
+        default="models/plate-recognizer.onnx", validate_default=True, description="ONNX model of the crnn backend"
+    )
     crnn_sha256: str | None = Field(
         default="",
         pattern=r"^([0-9a-f]{64})?$",
@@ -22,8 +25,9 @@ class ReaderConfig(Section):
     )
     # int8 by default: measured 19-23 % less time per crop than the fp32 plate-reader.onnx, with exact reads
     # equal or better on every eval set (models/plate-reader.md).
-    model: str = Field(
+    model: DataPath = Field(
         default="models/plate-reader-int8.onnx",
+        validate_default=True,
         description="ONNX recognition model file (models/plate-reader.onnx: the fp32 original)",
     )
     sha256: str | None = Field(
@@ -56,7 +60,19 @@ class ReaderConfig(Section):
     # 0 by default: the reader returns its best valid string with its confidence, and the tracker's vote
     # (weighted by confidence and plate size) decides. Measured with `anpr eval`: 0.0 → night crops 0.859,
     # chile_web 0.880 exact; 0.2 → 0.828 / 0.867; 0.5 → 0.744 / 0.867. The sample clips read the same.
-    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0, description="reads below this are kept as unreadable")
+    min_confidence: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="reads whose raw score (least character probability, before calibration) is below this are "
+        "kept as unreadable",
+    )
+    calibration: str | None = Field(
+        default="",
+        description="table mapping the raw score to the probability that a read is exact (`anpr train calibrate`); "
+        "empty: `<model>.calibration.json` beside the backend's model (raw scores, with a warning, when absent); "
+        "null: raw scores",
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="valid alternatives kept per read")
     decreed_formats: bool = Field(default=False, description="accept the decreed 5+1 car and 4+1 motorcycle formats")
     special_formats: bool = Field(default=True, description="accept diplomatic, police and trailer formats")

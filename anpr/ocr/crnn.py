@@ -19,7 +19,7 @@ import numpy.typing as npt
 from anpr.core.onnx_model import ModelError, ModelSource, load_model
 from anpr.ocr import ctc, preprocess
 from anpr.ocr.config import ReaderConfig
-from anpr.ocr.ppocr import PpocrReader, session_settings, slot_formats
+from anpr.ocr.ppocr import PpocrReader, format_sets, load_calibration, session_settings
 from anpr.ocr.strips import PAD, pad_strip, strips, to_input
 from anpr.types import Image
 
@@ -53,13 +53,14 @@ class CrnnReader(PpocrReader):
             self.charmap = ctc.CharMap.from_characters(characters)
         except ValueError as exc:
             raise ModelError(f"reader model {path}: {exc}") from exc
-        self.formats, self.by_name = slot_formats(cfg.decreed_formats, cfg.special_formats)
+        self.format_sets = format_sets(cfg.decreed_formats, cfg.special_formats)
+        self.calibration = load_calibration(cfg, path, digest)
         self.version = f"{path.stem}@{digest[:12]}"
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def probabilities(self, plate: Image, cut: float | None = None) -> npt.NDArray[np.float32]:
-        """T×37 softmax for a plate crop; rows of a two-row plate are read top first and joined."""
+    def row_probabilities(self, plate: Image, cut: float | None = None) -> list[npt.NDArray[np.float32]]:
+        """T×37 softmax per text row of a plate crop, top row first."""
         cfg = self.cfg
         rows = strips(
             plate, self.height, self.width, use_clahe=cfg.clahe, deskew=cfg.deskew, band=cfg.char_band, cut=cut
@@ -68,10 +69,8 @@ class CrnnReader(PpocrReader):
             rows = [preprocess.resize_height(preprocess.to_gray(plate), self.height, self.width)]
         x = to_input(rows, self.width)
         if self.batched:
-            ys = list(self.session.run(None, {self.input_name: x})[0])
-        else:
-            ys = [self.session.run(None, {self.input_name: x[i : i + 1]})[0][0] for i in range(len(x))]
-        return ctc.join_rows(ys, self.charmap.blank)
+            return list(self.session.run(None, {self.input_name: x})[0])
+        return [self.session.run(None, {self.input_name: x[i : i + 1]})[0][0] for i in range(len(x))]
 
 
 __all__ = ["PAD", "CrnnReader", "pad_strip", "strips", "to_input"]

@@ -13,9 +13,9 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model
-from anpr.ocr import ctc, preprocess
+from anpr.ocr import calibration, ctc, preprocess
 from anpr.ocr.config import ReaderConfig
-from anpr.plates import chile
+from anpr.plates import chile, layout
 from anpr.types import Candidate, Detection, Image, PlateRead
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,33 @@ def model_inputs(plate: Image, cfg: ReaderConfig, cut: float | None = None) -> l
     )
 
 
-def slot_formats(decreed: bool, special: bool) -> tuple[list[ctc.SlotFormat], dict[str, chile.PlateFormat]]:
-    fmts = chile.formats(decreed=decreed, special=special)
+FormatSet = tuple[list[ctc.SlotFormat], dict[str, chile.PlateFormat]]
+FormatKey = tuple[layout.Layout, bool]
+"""(crop layout, whether a full line of glyphs was seen)."""
+
+
+def slot_formats(decreed: bool, special: bool, shape: layout.Layout = "any", line: int = 0) -> FormatSet:
+    """The decoder's formats (and the grammar's, by name) that a crop of layout `shape`, with at most `line`
+    glyphs in one line, may hold."""
+    fmts = layout.formats_for(shape, chile.formats(decreed=decreed, special=special), line)
     return [ctc.SlotFormat(f.name, f.slots, math.log(f.prior)) for f in fmts], {f.name: f for f in fmts}
+
+
+def format_sets(decreed: bool, special: bool) -> dict[FormatKey, FormatSet]:
+    full = layout.FULL_LINE
+    return {
+        (shape, f): slot_formats(decreed, special, shape, full if f else 0)
+        for shape in ("any", "one_row", "two_row")
+        for f in (False, True)
+    }
+
+
+def load_calibration(cfg: ReaderConfig, model: Path, digest: str) -> calibration.Calibration:
+    """The configured calibration table for `model`, or a ModelError that names the file and the key."""
+    try:
+        return calibration.resolve(cfg.calibration, model, digest)
+    except calibration.CalibrationError as err:
+        raise ModelError(f"{err} (reader.calibration; rebuild it with `anpr train calibrate`)") from None
 
 
 class PpocrReader:
@@ -83,7 +107,8 @@ class PpocrReader:
         if len(inp.shape) != 4 or inp.shape[1] != 3:
             raise ModelError(f"reader model {path} takes input {inp.shape}, expected N×3×H×W")
         self.charmap = ctc.CharMap.from_characters(model_characters(self.session, path))
-        self.formats, self.by_name = slot_formats(cfg.decreed_formats, cfg.special_formats)
+        self.format_sets = format_sets(cfg.decreed_formats, cfg.special_formats)
+        self.calibration = load_calibration(cfg, path, digest)
         self.version = f"{path.stem}@{digest[:12]}"
         self._stats: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -97,11 +122,14 @@ class PpocrReader:
         with self._lock:
             self._stats[key] += 1
 
+    def row_probabilities(self, plate: Image, cut: float | None = None) -> list[npt.NDArray[np.float32]]:
+        """T×C softmax per text row of a plate crop, top row first."""
+        parts = model_inputs(plate, self.cfg, cut)
+        return [self.session.run(None, {self.input_name: x[None]})[0][0] for x in parts]
+
     def probabilities(self, plate: Image, cut: float | None = None) -> npt.NDArray[np.float32]:
         """T×C softmax for a plate crop; rows of a two-row plate are read top first and joined."""
-        parts = model_inputs(plate, self.cfg, cut)
-        rows = [self.session.run(None, {self.input_name: x[None]})[0][0] for x in parts]
-        return ctc.join_rows(rows, self.charmap.blank)
+        return ctc.join_rows(self.row_probabilities(plate, cut), self.charmap.blank)
 
     def read(self, image: Image, detection: Detection) -> PlateRead | None:
         plate = preprocess.crop(image, detection, (self.cfg.margin_x, self.cfg.margin_y))
@@ -110,31 +138,37 @@ class PpocrReader:
             return None
         return self.read_crop(plate)
 
-    def _decode(self, probs: npt.NDArray[np.float32]) -> list[ctc.Decoded]:
-        """Valid plate strings for `probs`, best first."""
+    def _decode(self, probs: npt.NDArray[np.float32], key: FormatKey) -> list[ctc.Decoded]:
+        """Valid plate strings for `probs` that a crop of that layout and line may hold, best first."""
+        formats, by_name = self.format_sets[key]
         found = ctc.constrained_decode(
             probs,
             self.charmap,
-            self.formats,
+            formats,
             k=self.cfg.top_k + 8,
             edge_floor=self.cfg.edge_floor,
             char_floor=self.cfg.char_floor,
         )
-        return [d for d in found if self.by_name[d.format].matches(d.text)]
+        return [d for d in found if by_name[d.format].matches(d.text)]
 
     def read_crop(self, plate: Image) -> PlateRead | None:
         """Reads an already cropped plate image (the whole image is the plate)."""
         if plate.ndim < 2 or min(plate.shape[:2]) < preprocess.MIN_SIDE:
             self._count("empty_crop")
             return None
-        probs = self.probabilities(plate)
-        valid = self._decode(probs)
-        if self.cfg.two_row_cuts and preprocess.two_row_shaped(plate):
+        rows = self.row_probabilities(plate)
+        probs = ctc.join_rows(rows, self.charmap.blank)
+        # The format prior: a wide one-row crop cannot hold a motorcycle plate, two rows no car plate, and a
+        # full line of glyphs no five-character plate.
+        line = preprocess.longest_text_row(plate, self.cfg.deskew)
+        shape = layout.layout_of(plate.shape[1], plate.shape[0], len(rows), line)
+        valid = self._decode(probs, (shape, line >= layout.FULL_LINE))
+        if self.cfg.two_row_cuts and shape != "one_row" and preprocess.two_row_shaped(plate):
             # A near-square crop may be a motorcycle plate whose rows the blobs did not separate (small,
             # blurred): read it split where the layout puts the rows too, and keep the likelier plate.
             for cut in self.cfg.two_row_cuts:
                 alt_probs = self.probabilities(plate, cut)
-                alt = self._decode(alt_probs)
+                alt = self._decode(alt_probs, ("two_row", False))
                 sure = bool(alt) and min(alt[0].char_confidences) >= self.cfg.two_row_min_confidence
                 if sure and (not valid or alt[0].score > valid[0].score):
                     probs, valid = alt_probs, alt
@@ -144,12 +178,15 @@ class PpocrReader:
             log.debug("no plate format fits %r", raw)
             return None
         best = valid[0]
-        confidence = min(best.char_confidences)
-        if confidence < self.cfg.min_confidence:
+        raw_score = min(best.char_confidences)
+        if raw_score < self.cfg.min_confidence:
             self._count("low_confidence")
             return None
         self._count("read")
         alternatives = tuple(
             Candidate(d.text, float(np.exp(d.score / len(d.text))), d.format) for d in valid[1 : self.cfg.top_k + 1]
         )
-        return PlateRead(best.text, confidence, best.char_confidences, raw, best.format, alternatives)
+        # P(exact) when a table is fitted for this model. The characters go through the same monotone map, so
+        # the least of them stays the plate's confidence and the tracker's vote works on the same scale.
+        chars = tuple(self.calibration(c) for c in best.char_confidences)
+        return PlateRead(best.text, self.calibration(raw_score), chars, raw, best.format, alternatives)

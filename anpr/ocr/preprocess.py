@@ -203,6 +203,17 @@ def prepare(
     return [normalize(resize_height(gray[y0:y1], height, max_width)) for y0, y1 in bands]
 
 
+def longest_text_row(plate: Image, deskew: bool = True) -> int:
+    """The most character blobs standing in one line of the crop (levelled first, as `prepare` does).
+
+    Five or more in a line is a one-row plate whatever the crop's shape: no two-row (motorcycle, trailer)
+    plate holds more than four characters in a row."""
+    gray = to_gray(plate)
+    if deskew:
+        gray = rotate(gray, deskew_angle(gray))
+    return max((len(r) for r in _rows_of(glyphs(gray).boxes)), default=0)
+
+
 def two_row_shaped(plate: Image, max_aspect: float = 1.9) -> bool:
     """Near-square: possibly a two-row (motorcycle) plate."""
     h, w = plate.shape[:2]

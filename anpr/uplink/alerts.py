@@ -9,6 +9,7 @@ event of the same passage alert once.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shutil
 import subprocess
@@ -66,6 +67,12 @@ class LocalAlerts:
         self.log_line = cfg.alert_log if log_line is None else log_line
         self._audit = audit
         self._clock = clock
+        if self.sound and not os.access(self.sound, os.R_OK):
+            log.warning(
+                "alert sound file %s is missing or unreadable (uplink.alert_sound); hits alert without sound",
+                self.sound,
+            )
+            self.sound = None
         self._player = find_player(player) if self.sound else None
         if self.sound and self._player is None:
             log.warning(

@@ -26,8 +26,9 @@ class EventSink(Protocol):
         """The publisher's counters (connected, published, ...); None when nothing is published."""
         ...
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Flush what can be flushed within `timeout`, then stop threads."""
+    def close(self, timeout: float = 5.0) -> int:
+        """Flush what can be flushed within `timeout`, then stop threads. Returns the events lost (held
+        only in memory because the disk stayed full); the daemon's exit code says so."""
         ...
 
 

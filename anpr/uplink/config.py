@@ -59,6 +59,13 @@ class UplinkConfig(MqttAuth):
         le=3650,
         description="the local audit trail (hits and alerts, with their plates) is purged after this long",
     )
+    disk_reserve_mb: float = Field(
+        default=8.0,
+        ge=0,
+        le=1024,
+        description="disk space held in a file beside the outbox and given back when the disk fills, so hits "
+        "can still be committed (0: none)",
+    )
     memory_spill_max: int = Field(
         default=10_000,
         ge=100,

@@ -3,8 +3,11 @@
 An event is committed before `put` returns. It counts as delivered only when the publisher hands its
 event_id to `ack` after the broker's PUBACK for that very message. Hits go out before reads, oldest
 first within a class. When the byte bound is reached the oldest reads are evicted (and counted), never
-a hit. When the disk is full, events stay in memory (hits are never dropped), an alarm is raised, and
-the next `retry_spill` writes them down. Delivered rows are kept for retention, then purged.
+a hit. When the disk is full the outbox gives room back, cheapest first: the WAL already in the
+database file, the disk reserve (`anpr.uplink.reserve`), then reads for a hit; what still cannot be
+written stays in memory (hits are never dropped), an alarm is raised, and the next `retry_spill` writes
+it down. What is left in memory at `close` is counted as lost. Delivered rows are kept for retention,
+then purged. The database holds plates and positions, so it is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from anpr.core.files import private_file
+from anpr.uplink.disk_full import evict_reads, is_full
 from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
+from anpr.uplink.reserve import DiskReserve
 
 __all__ = ["Outbox", "OutboxStats", "QueuedEvent"]
 
@@ -40,10 +46,13 @@ class Outbox:
         audit_retention_s: float = 180 * 86400,
         spill_max: int = 10_000,
         max_pages: int | None = None,
+        reserve: DiskReserve | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
+        self.reserve = reserve
         self.max_bytes = max_bytes
         self.read_retention_s = read_retention_s
         self.hit_retention_s = hit_retention_s
@@ -64,6 +73,8 @@ class Outbox:
             self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
         self._db.executescript(SCHEMA)
         self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+        if reserve is not None:
+            reserve.ensure()
 
     # -- writing -------------------------------------------------------------------------------------
     def put(self, event_id: str, kind: str, payload: bytes) -> bool:
@@ -86,7 +97,7 @@ class Outbox:
                 self._spill_locked(it)
             return False
 
-    def _insert_locked(self, items: list[QueuedEvent]) -> bool:
+    def _insert_locked(self, items: list[QueuedEvent], retry: bool = True) -> bool:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             for item in items:
@@ -101,10 +112,30 @@ class Outbox:
         except sqlite3.Error as err:
             self._rollback()
             self._recount_locked()  # evictions inside the failed transaction were undone too
+            if retry and is_full(err) and self._free_space_locked(items):
+                return self._insert_locked(items, retry=False)
             self._raise_alarm(err)
             return False
         self._writable()
         return True
+
+    def _free_space_locked(self, items: list[QueuedEvent]) -> bool:
+        """The disk is full: give room back, cheapest first. True when something was freed."""
+        freed = False
+        with contextlib.suppress(sqlite3.Error):  # WAL frames already copied into the database file
+            busy, frames, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            freed = not busy and frames > 0
+        if self.reserve is not None and self.reserve.release():
+            freed = True
+        if any(it.kind == "hit" for it in items):
+            evicted, lost = evict_reads(self._db, 2 * sum(len(it.payload) for it in items) + 65536)
+            if evicted:
+                if lost:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._bump_locked("evicted_reads", lost)
+                self._recount_locked()
+                freed = True
+        return freed
 
     def _recount_locked(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -114,6 +145,8 @@ class Outbox:
         if self.disk_full:
             log.warning("outbox %s writable again; %d event(s) still in memory", self.path, len(self._spill))
             self.disk_full = False
+        if self.reserve is not None:
+            self.reserve.ensure_every(30.0)
 
     def _make_room_locked(self, item: QueuedEvent) -> None:
         """Evict the oldest reads (delivered ones first) until `item` fits; never a hit."""
@@ -156,8 +189,9 @@ class Outbox:
         self.disk_full = True
 
     def _rollback(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self._db.execute("ROLLBACK")
+        if self._db.in_transaction:  # SQLite may already have rolled back a full-disk failure itself
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _bump_locked(self, key: str, n: int) -> None:
         self._db.execute(
@@ -321,10 +355,18 @@ class Outbox:
             in_memory=len(spill),
             disk_full=self.disk_full,
             last_error=self.last_error,
+            reserve_held=self.reserve is not None and self.reserve.held,
         )
 
-    def close(self) -> None:
+    def close(self) -> tuple[int, int]:
+        """Write what is held in memory if the disk lets us, then close. Returns the (hits, reads) lost."""
         with self._lock:
+            self._flush_spill_locked()
+            lost = (
+                sum(s.kind == "hit" for s in self._spill.values()),
+                sum(s.kind == "read" for s in self._spill.values()),
+            )
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+        return lost

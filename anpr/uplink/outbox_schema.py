@@ -52,3 +52,5 @@ class OutboxStats:
     in_memory: int
     disk_full: bool
     last_error: str | None
+    reserve_held: bool = False
+    """True while the disk reserve file is in place (False: released for a full disk, or none configured)."""

@@ -15,6 +15,7 @@ from anpr.uplink.base import AlertSink, EventSink
 from anpr.uplink.config import UplinkConfig
 from anpr.uplink.outbox import Outbox
 from anpr.uplink.outbox_schema import OutboxStats
+from anpr.uplink.reserve import DiskReserve
 from anpr.uplink.wire import event_to_json
 
 log = logging.getLogger(__name__)
@@ -110,18 +111,17 @@ class UplinkSink:
     def mqtt_stats(self) -> dict[str, Any] | None:
         return None if self.publisher is None else dict(self.publisher.stats())
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float = 5.0) -> int:
         self._stop.set()
         if self.publisher is not None:
             self.publisher.close(timeout)
         if self.alerts is not None and hasattr(self.alerts, "close"):
             self.alerts.close(1.0)
         self._thread.join(1.0)
-        self.outbox.retry_spill()
-        left = self.outbox.stats().in_memory
-        if left:
-            log.error("uplink closing with %d event(s) only in memory (disk full); they are lost", left)
-        self.outbox.close()
+        hits, reads = self.outbox.close()  # tries once more to write what memory holds
+        if hits or reads:
+            log.critical("LOST at exit: %d hit(s) and %d read(s) could not be written (disk full)", hits, reads)
+        return hits + reads
 
 
 def outbox_path(cfg: UplinkConfig, state_dir: str | Path) -> Path:
@@ -136,6 +136,7 @@ def open_outbox(cfg: UplinkConfig, state_dir: str | Path, **kw: Any) -> Outbox:
         hit_retention_s=cfg.hit_retention_days * DAY,
         audit_retention_s=cfg.audit_retention_days * DAY,
         spill_max=cfg.memory_spill_max,
+        reserve=DiskReserve(outbox_path(cfg, state_dir).parent, int(cfg.disk_reserve_mb * (1 << 20))),
         **kw,
     )
 

@@ -118,3 +118,23 @@ def test_soak_loops_the_clip_and_samples_memory(
 def test_soak_rejects_a_non_positive_duration(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "soak", "--video", str(GANTRY), "--seconds", "0"]) == 2
     assert "must be positive" in capsys.readouterr().err
+
+
+def test_pipeline_all_one_row_per_clip(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(ROOT)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name in ("a.mp4", "b.mp4"):  # the gantry clip twice: two processes, two rows
+        (clips / name).symlink_to(GANTRY)
+    rows = _json(capsys, "pipeline", "--all", "--clips", str(clips), "--frames", "6", "--no-baseline", "--workers", "1")
+    assert [Path(r["video"]).name for r in rows] == ["a.mp4", "b.mp4"]
+    for r in rows:
+        assert r["frames"] >= 6 and r["fps"] > 0 and r["peak_rss_mb"] > 50 and r["workers"] == 1
+        assert r["truth"] is None  # no sidecar next to the links (and a cut clip is never scored)
+    assert main(["bench", "pipeline", "--all", "--clips", str(clips), "--frames", "6", "--no-baseline"]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[:3] == ["clip", "frames", "fps"] and "\na " in table and "\nb " in table
+    assert main(["bench", "pipeline", "--all", "--clips", str(tmp_path / "none")]) == 2
+    assert "no .mp4 clips" in capsys.readouterr().err

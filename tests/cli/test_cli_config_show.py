@@ -24,7 +24,8 @@ def test_show_toml_round_trips_through_check(
     assert main(["config", "show", *(["-c", source] if source else [])]) == 0
     saved = tmp_path / "shown.toml"
     saved.write_text(capsys.readouterr().out)
-    assert main(["config", "check", "-c", str(saved)]) == 0
+    # The examples name files of the unit they are for (/etc/anpr/...): only their settings are checked here.
+    assert main(["config", "check", "-c", str(saved), *(["--no-files"] if source else [])]) == 0
     assert "OK" in capsys.readouterr().out
     assert load(str(saved)).model_dump() == load(source).model_dump()
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers.browser import start_browser
 from helpers.control import Postgres
 
 from anpr.control.store import Store, open_store
@@ -49,3 +51,11 @@ def make_store(
     yield make
     for s in opened:
         s.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium (skips with the reason when it is not installed)."""
+    driver = start_browser()
+    yield driver
+    driver.quit()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from helpers.uplink import make_event
@@ -110,14 +112,17 @@ def test_retention_deletes_by_arrival_age_per_kind(make_store: Callable[[], Stor
 
     s = make_store()
     now = 1_800_000_000.0
-    s.add([_row("read", plate="BBCD01"), _row("hit", plate="BBCD02")], now - 40 * DAY)  # arrived 40 days ago
-    s.add([_row("read", plate="BBCD03"), _row("hit", plate="BBCD04")], now - 10 * DAY)
+    hit = _row("hit", plate="BBCD02")
+    s.add([_row("read", plate="BBCD01"), hit], now - 40 * DAY)  # arrived 40 days ago
+    s.add([_row("read", plate="BBCD03"), _row("hit", plate="BBCD04", at=T + timedelta(seconds=1))], now - 10 * DAY)
     s.add([Quarantined("anpr/car-7/read", b"{", "not JSON")], now - 31 * DAY)
+    s.execute("INSERT INTO reviews VALUES (?, ?, 'confirmed', 'recovered', 'ana', ?)",
+              (hit.device_id, hit.passage_id, now - 39 * DAY))  # fmt: skip
     cfg = RetentionConfig(reads_days=30, hits_days=365, quarantine_days=30)
-    assert purge_once(s, cfg, now) == {"reads": 1, "hits": 0, "quarantine": 1}
+    assert purge_once(s, cfg, now) == {"reads": 1, "hits": 0, "quarantine": 1, "reviews": 0}
     assert sorted(r["plate"] for r in s.events(EventFilter())) == ["BBCD02", "BBCD03", "BBCD04"]
     assert s.counts()["quarantined"] == 0
-    assert purge_once(s, cfg, now + 400 * DAY) == {"reads": 1, "hits": 2, "quarantine": 0}
+    assert purge_once(s, cfg, now + 400 * DAY) == {"reads": 1, "hits": 2, "quarantine": 0, "reviews": 1}
     assert s.counts()["reads"] == s.counts()["hits"] == 0
 
 
@@ -136,3 +141,56 @@ def test_retention_job_purges_at_start_and_stops(make_store: Callable[[], Store]
         time.sleep(0.02)
     job.stop()
     assert job.runs >= 1 and s.counts()["reads"] == 0
+
+
+def test_passages_group_the_early_hit_and_the_final_event(make_store: Callable[[], Store]) -> None:
+    from anpr.control.passages import list_passages, passage, review
+    from anpr.control.users import audit_log
+
+    s = make_store()
+    early = make_event("hit", plate="BBCD12", at=T)
+    early = dataclasses.replace(early, final=False)
+    final = dataclasses.replace(early, event_id=early.event_id[:-4] + "beef", final=True, confidence=0.97,
+                                last_seen=T + timedelta(seconds=3))  # fmt: skip
+    rows = [ingest("anpr", "anpr/car-7/hit", event_to_json(ev), V) for ev in (early, final)]
+    other = _row("read", plate="KTBR24", at=T + timedelta(seconds=9))
+    s.add([*rows, other], 1.0)  # type: ignore[list-item]
+    got = list_passages(s, EventFilter(kind="hit"))
+    assert len(got) == 1 and got[0]["passage_id"] == early.passage_id
+    assert [e["final"] for e in got[0]["events"]] == [False, True] and got[0]["confidence"] == 0.97
+    assert got[0]["reason"] == "stolen" and got[0]["events"][0]["entry"]["list_name"] == "robados"
+    assert len(list_passages(s, EventFilter())) == 2  # the read is a passage of its own
+    key = (early.device_id, early.passage_id)
+    with pytest.raises(ValueError, match="say why"):
+        review(s, key, {"decision": "dismissed", "note": " "}, "ana", None)
+    with pytest.raises(ValueError, match="decision"):
+        review(s, key, {"decision": "maybe"}, "ana", None)
+    with pytest.raises(LookupError):
+        review(s, ("car-7", other.passage_id), {"decision": "confirmed"}, "ana", None)  # a read is no hit
+    review(s, key, {"decision": "dismissed", "note": "another car, same letters"}, "ana", "10.0.0.5")
+    review(s, key, {"decision": "confirmed", "note": "checked again: it is the stolen car"}, "jefe", None)
+    p = passage(s, *key)
+    assert p is not None and p["review"]["decision"] == "confirmed" and p["review"]["user"] == "jefe"
+    assert list_passages(s, EventFilter(kind="hit"), unreviewed=True) == []
+    trail = [(a["user_name"], a["action"]) for a in audit_log(s)]
+    assert trail == [("jefe", "hit-confirmed"), ("ana", "hit-dismissed")]  # every decision, newest first
+
+
+def test_an_older_database_gets_passage_ids_from_its_payloads(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.sqlite"
+    s = open_store(f"sqlite:///{db}")
+    row = _row("hit")
+    s.add([row], 1.0)
+    s.close()
+    con = sqlite3.connect(db)  # as a database made before events had passage_id
+    con.execute("DROP INDEX events_passage")
+    con.execute("ALTER TABLE events DROP COLUMN passage_id")
+    con.commit()
+    con.close()
+    s = open_store(f"sqlite:///{db}")
+    try:
+        assert s.events(EventFilter())[0]["passage_id"] == row.passage_id
+    finally:
+        s.close()

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 
 LANE1_PROCESSED = 'anpr_frames_processed_total{camera="lane1"}'
 LANE1_FRAMES = 'anpr_frames_total{camera="lane1"}'
+LANE1_HITS = 'anpr_hits_total{camera="lane1"}'
 CLIP_FRAMES = 60  # HZTV41 (a hit) is in view from frame 0: events come out of a short clip too
 
 
@@ -34,6 +35,36 @@ def _outbox(tmp: Path) -> tuple[str, list[dict[str, object]]]:
     finally:
         db.close()
     return check, rows
+
+
+DEPLOY_MD = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
+_SUFFIXES = ("_bucket", "_sum", "_count", "_created")  # a histogram's samples
+
+
+def _documented_metrics() -> tuple[set[str], set[str]]:
+    """The metric names docs/deploy.md lists (its `[metrics] enabled` item), and of those the MQTT-only ones."""
+    text = DEPLOY_MD.read_text()
+    item = text[text.index("- `[metrics] enabled = true`") :].split("\n- ", 1)[0]
+    names = set(re.findall(r"`(anpr_[a-z_]+)", item))
+    mqtt = set(re.findall(r"`(anpr_mqtt_[a-z_]+)", item))
+    return names, mqtt
+
+
+def _family(sample: str) -> str:
+    name = sample.split("{", 1)[0]
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _check_documented(scraped: dict[str, float]) -> None:
+    """Every metric the docs list is in a live scrape (MQTT ones only with a broker), and nothing undocumented."""
+    documented, mqtt_only = _documented_metrics()
+    assert len(documented) > 20 and mqtt_only, documented
+    families = {_family(k) for k in scraped if k.startswith("anpr_")}
+    assert documented - families == mqtt_only, "listed in docs/deploy.md but not scraped"
+    assert families - documented == set(), "scraped but not listed in docs/deploy.md"
 
 
 def _emitted(log: str) -> int:
@@ -67,6 +98,8 @@ def test_ready_watchdog_metrics_stall_and_clean_stop(tmp_path: Path, notify: Not
         assert info and 'detector="plate-detector' in info[0] and 'reader="plate-reader' in info[0]
         assert live["__body_has_secret__"] == 0.0
         assert any(k.startswith('anpr_stage_latency_seconds_bucket{le="0.1",stage="detect"}') for k in live)
+        _check_documented(live)
+        assert live['anpr_stage_errors_total{stage="outbox"}'] == 0.0  # every stage from 0, not absent
 
         # The file ends while lane2 stays dead: the daemon keeps running but must stop pinging.
         ended = wait_until(lambda: _metrics(port).get(LANE1_FRAMES) == CLIP_FRAMES, 60, step=0.5)
@@ -85,6 +118,9 @@ def test_ready_watchdog_metrics_stall_and_clean_stop(tmp_path: Path, notify: Not
         assert body["state"] == "running" and body["status_age_s"] < 5
         assert body["status"]["sources"]["lane2"]["connected"] is False
         assert body["status"]["health"]["cameras"]["lane1"]["frames"] == CLIP_FRAMES
+        # HZTV41's passage is still open (the file ended, the daemon runs on): its hit counts already.
+        hits = _metrics(port)[LANE1_HITS]
+        assert hits >= 1 and body["status"]["health"]["cameras"]["lane1"]["hits"] == hits
         assert SECRET not in st.stdout
 
         assert daemon.terminate() == 0

@@ -31,7 +31,8 @@ def test_install_twice_then_uninstall_and_purge(tmp_path: Path, role: str, unit:
     link = root / "etc/systemd/system/multi-user.target.wants" / unit
     assert link.is_symlink() and os.readlink(link) == f"/etc/systemd/system/{unit}"
     for model in ("plate-detector.onnx", "plate-detector.onnx.sha256", "plate-reader-int8.onnx",
-                  "plate-reader-int8.onnx.sha256", "plate-reader.onnx", "plate-reader.dict.txt"):  # fmt: skip
+                  "plate-reader-int8.onnx.sha256", "plate-reader.onnx", "plate-reader.dict.txt",
+                  "plate-reader-int8.calibration.json"):  # fmt: skip
         assert (root / "opt/anpr/models" / model).read_bytes() == (ROOT / "models" / model).read_bytes()
     assert "would create system user anpr" in first.stdout
     assert (root / "opt/anpr/docs/deploy.md").is_file()

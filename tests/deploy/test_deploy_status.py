@@ -143,7 +143,7 @@ def test_collector_maps_status_to_metrics() -> None:
     assert got["anpr_mqtt_connected{}"] == 1 and got["anpr_mqtt_published_total{}"] == 6
     assert got["anpr_hotlist_version{}"] == 12 and got["anpr_hotlist_age_seconds{}"] == 3600
     assert got['anpr_model_info{"detector": "det:abc", "reader": "rec@def"}'] == 1
-    assert got["anpr_events{}"] == 3 and got["anpr_uptime_seconds{}"] == 5
+    assert got["anpr_events_total{}"] == 3 and got["anpr_uptime_seconds{}"] == 5
     assert not any(k.startswith("anpr_gps") for k in got)
     # The status file is the same Status: its JSON keeps the keys `anpr status` reads.
     doc = json.loads(json.dumps(st.to_dict(state="running")))

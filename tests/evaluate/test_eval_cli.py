@@ -8,6 +8,7 @@ plate is (FN); d.jpg an unboxed crop (reader only). So: gt 3, tp 2, fp 1, fn 1.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,13 @@ def test_detection_figures_match_the_hand_count(capsys: pytest.CaptureFixture[st
     assert d["recall"] == 0.6667 and d["precision"] == 0.6667
     assert 0.5 <= d["mean_iou"] <= 1.0
     assert s["plate"] is None and s["reader"] is None
-    assert s["counts"] == {"images": 4, "plates": 4, "quality": {"ok": 3, "uncertain": 1}}
+    assert s["counts"] == {
+        "images": 4,
+        "plates": 4,
+        "quality": {"ok": 3, "uncertain": 1},
+        "unreadable_images": 0,
+        "unreadable_files": [],
+    }
     assert s["ms"]["median"] > 0 and s["ms"]["p95"] >= s["ms"]["median"]
     assert s["detector"]["version"].startswith("plate-detector:")
 
@@ -71,3 +78,36 @@ def test_bad_inputs_exit_2_with_a_message(tmp_path: Path, capsys: pytest.Capture
     assert "has no area" in capsys.readouterr().err
     assert main(["eval", str(TINY), "--model", str(tmp_path / "missing.onnx")]) == 2
     assert "missing.onnx: model file not found" in capsys.readouterr().err
+
+
+def test_unreadable_images_are_counted_not_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A labelled image that cannot be decoded (missing, or not an image) is reported, text and JSON."""
+    folder = tmp_path / "set"
+    shutil.copytree(TINY, folder)
+    (folder / "images" / "b.jpg").write_bytes(b"not a jpeg")
+    (folder / "images" / "c.jpg").unlink()
+    assert main(["eval", str(folder), "--no-reader", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["counts"]["images"] == 4
+    assert s["counts"]["unreadable_images"] == 2
+    assert s["counts"]["unreadable_files"] == ["images/b.jpg", "images/c.jpg"]
+    assert s["detection"]["gt"] == 1  # only a.jpg's box is scored
+    assert main(["eval", str(folder), "--no-reader"]) == 0
+    assert "unreadable images (not scored): 2 (images/b.jpg, images/c.jpg)" in capsys.readouterr().out
+
+
+def test_reader_summary_carries_a_reliability_table(capsys: pytest.CaptureFixture[str]) -> None:
+    s = _run_json(capsys, "--no-detector")
+    rel = s["plate"]["calibration"]
+    reads = s["plate"]["n"] - s["plate"]["no_read"]
+    assert rel["n"] == reads and sum(b[2] for b in rel["bins"]) == reads
+    assert 0.0 <= rel["ece"] <= 1.0
+
+
+def test_report_draws_the_reliability_diagram(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(TINY), "--no-detector", "--report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "calibration (ok rows with a read" in out and "ECE" in out
+    assert (tmp_path / "reliability.png").stat().st_size > 1000
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="reliability.png"' in page and "expected calibration error" in page

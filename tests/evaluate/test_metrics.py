@@ -39,6 +39,8 @@ def test_summary_by_hand() -> None:
         ImageResult("c", (GtPlate("PRST45", box, "ok"),), 0, {}, {0: None}, 30.0),
         # uncertain row, unboxed: reported apart, no detection figures
         ImageResult("d", (GtPlate("BCDF89", None, "uncertain"),), None, {}, {0: _read("BCDF89")}, 40.0),
+        # an image file that could not be decoded: counted, nothing else (not even its time)
+        ImageResult("e", (GtPlate("KXRJ92", box, "ok"),), None, {}, {}, 0.0, unreadable=True),
     ]
     s = summarize(results, with_reader=True)
     assert s["detection"] == {
@@ -57,7 +59,16 @@ def test_summary_by_hand() -> None:
     assert plate["confusions"] == [["3", "8", 1]]
     assert plate["uncertain"] == {"n": 1, "exact": 1.0, "char_acc": 1.0, "no_read": 0}
     assert s["ms"] == {"median": 25.0, "p95": 38.5}
-    assert s["counts"] == {"images": 4, "plates": 4, "quality": {"ok": 3, "uncertain": 1}}
+    assert s["counts"] == {
+        "images": 5,
+        "plates": 4,
+        "quality": {"ok": 3, "uncertain": 1},
+        "unreadable_images": 1,
+        "unreadable_files": ["e"],
+    }
+    # the two ok reads (exact GKSB78, wrong HJKL28), both at _read's confidence
+    calibration = plate["calibration"]
+    assert isinstance(calibration, dict) and calibration["n"] == 2 and calibration["high"]["exact"] == 0.5
 
 
 def test_summary_without_reader_or_boxes_says_null() -> None:

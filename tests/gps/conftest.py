@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.gps import GpsFake
+from helpers.gps import GpsFake, Pty
 
 
 @pytest.fixture
@@ -24,3 +24,12 @@ def gpsfake_factory(tmp_path: Path) -> Iterator[type[GpsFake]]:
     yield _Tracked
     for g in made:
         g.stop()
+
+
+@pytest.fixture
+def pty(tmp_path: Path) -> Iterator[Pty]:
+    """A pseudo-terminal standing for a serial GPS receiver behind a stable /dev/gps0-like link."""
+    p = Pty(tmp_path / "gps0")
+    p.plug()
+    yield p
+    p.unplug()

@@ -3,55 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
-import tty
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers.gps import T0, gps_cfg, nmea_bytes, straight_track, wait_for
+from helpers.gps import T0, Pty, gps_cfg, nmea_bytes, straight_track, wait_for
 
 from anpr.gps import build_position
 from anpr.gps.clock import Clock
 from anpr.gps.serial_source import SerialPosition
-
-
-class Pty:
-    """A pty pair behind a stable symlink, like a udev /dev/gps0 name: `unplug` closes it, `plug` makes a
-    new one and points the link at it."""
-
-    def __init__(self, link: Path) -> None:
-        self.link = link
-        self.master: int | None = None
-
-    def plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo back into the master, as a real UART
-        name = os.ttyname(slave)
-        os.close(slave)
-        tmp = self.link.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(name)
-        os.replace(tmp, self.link)
-        self.master = master
-
-    def unplug(self) -> None:
-        if self.master is not None:
-            os.close(self.master)
-            self.master = None
-
-    def write(self, data: bytes) -> None:
-        assert self.master is not None
-        os.write(self.master, data)
-
-
-@pytest.fixture
-def pty(tmp_path: Path) -> Iterator[Pty]:
-    p = Pty(tmp_path / "gps0")
-    p.plug()
-    yield p
-    p.unplug()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import shutil
@@ -12,6 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,11 +58,19 @@ class Postgres:
         r = self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
         if r.returncode != 0:
             return f"initdb failed: {r.stderr.strip()[-500:]}"
+        return self.resume()
+
+    def resume(self) -> str | None:
+        """Start the initialised cluster again (same port, same data); None when it runs."""
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         r = self._run("pg_ctl", "-D", str(self.dir / "data"), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         if r.returncode != 0:
             return f"pg_ctl start failed: {r.stderr.strip()[-500:]}"
         return None
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: an outage for the clients."""
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
@@ -84,12 +96,32 @@ def write_config(path: Path, broker_port: int, web_port: int, db: str, extra: st
     return path
 
 
-class ServeProcess:
-    """`anpr control serve -c CONFIG` as a real process; `url` is its page."""
+ADMIN = ("admin", "admin-password-1", "admin")
 
-    def __init__(self, config: Path, web_port: int, log: Path) -> None:
+
+def user_cli(config: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`anpr control user ...` with the password on stdin (as a script would give it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "anpr", "control", "user", *args, "-c", str(config)],
+        input=None if password is None else password + "\n", capture_output=True, text=True, cwd=str(ROOT),
+        timeout=60,
+    )  # fmt: skip
+
+
+class ServeProcess:
+    """`anpr control serve -c CONFIG` as a real process; `url` is its page.
+
+    `users` are added first with `anpr control user add`; the first one logs in, and `get_json` and
+    `get_status` then carry its session cookie."""
+
+    def __init__(
+        self, config: Path, web_port: int, log: Path, users: tuple[tuple[str, str, str], ...] = (ADMIN,)
+    ) -> None:
         self.url = f"http://127.0.0.1:{web_port}"
         self.log = log
+        for name, password, role in users:
+            r = user_cli(config, "add", name, "--role", role, password=password)
+            assert r.returncode == 0 or "exists" in r.stderr, r.stderr
         with log.open("ab") as fh:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "anpr", "control", "serve", "-c", str(config)],
@@ -99,15 +131,16 @@ class ServeProcess:
         if not ok:
             self.stop()
             raise RuntimeError(f"anpr control serve did not come up: {log.read_text()[-3000:]}")
+        self.csrf = login(self.url, users[0][0], users[0][1]) if users else ""
 
     def _ready(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError(f"anpr control serve exited: {self.log.read_text()[-3000:]}")
         try:
-            stats = get_json(self.url + "/api/stats")
-        except OSError:
+            health = get_json(self.url + "/healthz")
+        except OSError:  # refused, or 503 until the broker is connected
             return False
-        return bool(stats["receiver"]["connected"])
+        return bool(health["receiver"]["connected"])
 
     def stats(self) -> dict[str, Any]:
         return get_json(self.url + "/api/stats")  # type: ignore[no-any-return]
@@ -123,17 +156,40 @@ class ServeProcess:
         return self.proc.returncode
 
 
+JAR = http.cookiejar.CookieJar()
+_OPENER = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(JAR))
+
+
+def login(url: str, user: str, password: str) -> str:
+    """Log the test client in (its cookie goes to JAR); returns the session's CSRF token."""
+    status, body = request(url + "/login", {"user": user, "password": password})
+    assert status == 200, body
+    return str(json.loads(body)["csrf"])
+
+
+def request(
+    url: str, body: Any = None, headers: dict[str, str] | None = None, method: str | None = None
+) -> tuple[int, bytes]:
+    """GET, or POST `body` (bytes as they are, anything else as JSON), with the session cookie."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    hdrs = dict(headers or {})
+    if body is not None and not isinstance(body, bytes):
+        hdrs.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(url, data=data, headers=hdrs, method=method)
+    try:
+        with _OPENER.open(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
 def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as r:
+    with _OPENER.open(url, timeout=10) as r:
         return json.loads(r.read())
 
 
 def get_status(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
+    return request(url)
 
 
 def drill(port: int, state: Path, device: str, count: int, *extra: str) -> subprocess.Popen[str]:
@@ -150,3 +206,19 @@ def promised_ids(stdout: str) -> set[str]:
 
 
 __all__ = ["Postgres", "ServeProcess", "drill", "free_port", "get_json", "promised_ids", "wait_until", "write_config"]
+
+
+class Car:
+    """A car's MQTT client: publishes QoS 1 and waits for the PUBACK."""
+
+    def __init__(self, port: int) -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"car-{port}", protocol=mqtt.MQTTv5)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def send(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+import tty
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pynmea2
 
 from anpr.gps.config import GpsConfig
 
-T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc)  # live GPS times before the release are refused
 LAT0, LON0 = -33.4489, -70.6693  # Santiago
 M_PER_DEG = 111_320.0
 
@@ -128,3 +129,32 @@ class GpsFake:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         self.proc = None
+
+
+class Pty:
+    """A pty pair behind a stable symlink, like a udev /dev/gps0 name: `unplug` closes it, `plug` makes a
+    new one and points the link at it."""
+
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.master: int | None = None
+
+    def plug(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # no echo back into the master, as a real UART
+        name = os.ttyname(slave)
+        os.close(slave)
+        tmp = self.link.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(name)
+        os.replace(tmp, self.link)
+        self.master = master
+
+    def unplug(self) -> None:
+        if self.master is not None:
+            os.close(self.master)
+            self.master = None
+
+    def write(self, data: bytes) -> None:
+        assert self.master is not None
+        os.write(self.master, data)

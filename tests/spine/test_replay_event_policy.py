@@ -33,7 +33,9 @@ def _events(frames: Path, state: Path, uplink: dict[str, Any]) -> list[dict[str,
     cfg = from_dict({"state_dir": str(state), "cameras": [{"id": "gate", "fps": 10}], "uplink": uplink})
     out = io.StringIO()
     assert replay(cfg, frames, out=out, summary_json=True) == 0
-    return [json.loads(line) for line in out.getvalue().splitlines()]
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines[-1]["kind"] == "summary"  # with summary_json the last line is the replay's summary
+    return lines[:-1]
 
 
 def test_replay_read_events_carry_a_crop_only_when_uplink_says_so(frames: Path, tmp_path: Path) -> None:

@@ -107,7 +107,9 @@ def test_a_plate_alerted_moments_ago_does_not_alarm_again(tmp_path: Path, caplog
     played = tmp_path / "played"
     player = _script(tmp_path / "player.sh", f'echo "$1" >> {played}\n')
     now = [datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)]
-    alerts = LocalAlerts(UplinkConfig(alert_repeat_s=30.0), sound="beep.wav", player=str(player), clock=lambda: now[0])
+    beep = tmp_path / "beep.wav"
+    beep.write_bytes(b"RIFF")
+    alerts = LocalAlerts(UplinkConfig(alert_repeat_s=30.0), sound=str(beep), player=str(player), clock=lambda: now[0])
     alerts.alert(make_event("hit", plate="GHJK12", at=now[0], camera="front"))
     now[0] += timedelta(seconds=2)
     alerts.alert(make_event("hit", plate="GHJK12", at=now[0], camera="rear"))  # another passage, 2 s later
@@ -122,7 +124,9 @@ def test_a_plate_alerted_moments_ago_does_not_alarm_again(tmp_path: Path, caplog
 def test_alert_hook_timeout_and_missing_player(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="anpr.uplink.alerts")
     hang = _script(tmp_path / "hang.sh", "sleep 30\n")
-    alerts = LocalAlerts(command=[str(hang)], command_timeout_s=0.5, sound="x.wav", player="no-such-player-xyz")
+    wav = tmp_path / "x.wav"
+    wav.write_bytes(b"RIFF")
+    alerts = LocalAlerts(command=[str(hang)], command_timeout_s=0.5, sound=str(wav), player="no-such-player-xyz")
     assert "no player" in caplog.text
     alerts.alert(make_event("hit"))
     assert wait_until(lambda: alerts.failures == 1, 5)
@@ -145,3 +149,11 @@ def test_sink_alerts_hits_before_commit(tmp_path: Path) -> None:
     assert seen == [hit.event_id]
     box = open_outbox(UplinkConfig(), tmp_path)
     assert {q.event_id for q in box.pending(10)} == {hit.event_id, read.event_id}
+
+
+def test_a_missing_sound_file_is_named(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="anpr.uplink.alerts")
+    alerts = LocalAlerts(sound=str(tmp_path / "sirena.wav"))
+    assert "sirena.wav is missing or unreadable" in caplog.text and "uplink.alert_sound" in caplog.text
+    assert "no player" not in caplog.text
+    alerts.close()
