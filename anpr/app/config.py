@@ -41,11 +41,12 @@ class AppConfig(Section):
         default=(CameraConfig(),), min_length=1, description="one table per camera"
     )
     inference_workers: int = Field(
-        default=2,
+        default=1,
         ge=1,
         le=2,
-        description="2: detect the next frame while this one is read and tracked (two cores busy, same events); "
-        "1: one after the other (a single-core device)",
+        description="1: detect, then read and track, one frame after the other (the detector uses its own threads); "
+        "2: detect the next frame while this one is read and tracked (same events; measured slower on a quiet "
+        "2-core x86, see docs/performance.md; try it on a 4-core Pi with `anpr bench pipeline --all --workers 2`)",
     )
     # Factories, not instances: their model paths are resolved (anpr.core.datafiles) from the working folder
     # of each load, not of the import.

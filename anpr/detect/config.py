@@ -24,9 +24,12 @@ class DetectorConfig(Section):
     conf_threshold: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum box score")
     iou_threshold: float = Field(default=0.45, ge=0.0, le=1.0, description="NMS IoU threshold")
     max_detections: int = Field(default=20, ge=1, le=1000, description="most plates kept per frame")
-    # 0 by default: both inference workers run at once, so two threads on a 2-core box would fight the reader.
+    # 2 by default: measured best with one inference worker on a quiet 2-core box (docs/performance.md).
     threads: int = Field(
-        default=0, ge=0, le=64, description="onnxruntime intra-op threads; 0: half the cores (1 on 2, 2 on a Pi 5)"
+        default=2,
+        ge=0,
+        le=64,
+        description="onnxruntime intra-op threads; 0: half the cores (with inference_workers = 2)",
     )
     allow_spinning: bool = Field(
         default=False,
