@@ -11,14 +11,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import tty
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pynmea2
+
+from helpers.uplink import wait_until as wait_until  # one poll helper for the tests
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_videos"
@@ -93,15 +94,6 @@ class Daemon:
             self.proc.kill()
             self.proc.wait(10)
         self._log.close()
-
-
-def wait_until(pred: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def assert_clean_log(text: str) -> None:
