@@ -179,26 +179,28 @@ def _release_reserve_if_full(cfg: AppConfig) -> None:
     """A start on a full disk: give the reserve back first, so the databases can open their WAL files."""
     import shutil
 
-    from anpr.uplink.reserve import DiskReserve
-    from anpr.uplink.sink import outbox_path
+    from anpr.uplink.sink import disk_reserve
 
-    folder = outbox_path(cfg.uplink, cfg.state_dir).parent
+    reserve = disk_reserve(cfg.uplink, cfg.state_dir)
     try:
-        full = shutil.disk_usage(folder).free < 1 << 20
+        full = shutil.disk_usage(reserve.path.parent).free < 1 << 20
     except OSError:
         return
     if full:
-        DiskReserve(folder, int(cfg.uplink.disk_reserve_mb * (1 << 20))).release()
+        reserve.release()
 
 
 def _disk_full(err: BaseException | None) -> bool:
     import errno
     import sqlite3
 
+    from anpr.core.dbfile import is_full
+
     while err is not None:
         if isinstance(err, OSError) and err.errno == errno.ENOSPC:
             return True
-        if isinstance(err, sqlite3.Error) and any(w in str(err).lower() for w in ("full", "disk i/o")):
+        # A WAL database that cannot even make its -shm file on a full disk says "disk I/O error".
+        if isinstance(err, sqlite3.Error) and (is_full(err) or "disk i/o" in str(err).lower()):
             return True
         err = err.__cause__ or err.__context__
     return False

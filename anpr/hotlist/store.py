@@ -7,7 +7,6 @@ second connection, so the car keeps matching against the old list while a big up
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 import threading
@@ -20,7 +19,7 @@ from typing import Any, Literal
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from anpr.core.files import private_file
+from anpr.core.dbfile import private_file, rollback
 from anpr.hotlist import document
 from anpr.hotlist.base import DocumentRefused, HotlistStatus, RecheckHit
 from anpr.hotlist.config import HotlistConfig
@@ -255,7 +254,7 @@ class HotlistStore:
                 )  # fmt: skip
                 conn.execute("COMMIT")
             except BaseException:
-                _rollback(conn)
+                rollback(conn)
                 raise
             self._meta = self._read_meta()
         log.info(
@@ -276,7 +275,7 @@ class HotlistStore:
                 self._wconn.executemany(_INSERT, rows)
                 self._wconn.execute("COMMIT")
             except BaseException:
-                _rollback(self._wconn)
+                rollback(self._wconn)
                 raise
         self._after_update()
         return len(rows)
@@ -343,10 +342,3 @@ def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
         else:
             log.warning("hotlist: demo CSV %s not found; no local list loaded", cfg.csv)
     return store
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """ROLLBACK unless SQLite already rolled back (it does on a full disk; ROLLBACK would then raise)."""
-    if conn.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")

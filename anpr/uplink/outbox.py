@@ -23,8 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from anpr.core.files import private_file
-from anpr.uplink.disk_full import evict_reads, is_full
+from anpr.core.dbfile import is_full, private_file, rollback
 from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
 from anpr.uplink.reserve import DiskReserve
 
@@ -128,14 +127,24 @@ class Outbox:
         if self.reserve is not None and self.reserve.release():
             freed = True
         if any(it.kind == "hit" for it in items):
-            evicted, lost = evict_reads(self._db, 2 * sum(len(it.payload) for it in items) + 65536)
-            if evicted:
-                if lost:
-                    with contextlib.suppress(sqlite3.Error):
-                        self._bump_locked("evicted_reads", lost)
-                self._recount_locked()
-                freed = True
+            freed = self._evict_for_hits_locked(2 * sum(len(it.payload) for it in items) + 65536) or freed
         return freed
+
+    def _evict_for_hits_locked(self, room: int) -> bool:
+        """Disk full: delete reads worth `room` bytes in their own transaction and shrink the WAL."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            evicted, lost = self._evict_reads_locked(room)
+            self._db.execute("COMMIT")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as err:
+            self._rollback()
+            self._recount_locked()
+            log.error("disk full: could not evict reads to make room for a hit: %s", err)
+            return False
+        if evicted:
+            log.error("disk full: evicted %d read(s) (%d never delivered) to commit hits", evicted, lost)
+        return evicted > 0
 
     def _recount_locked(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -151,6 +160,16 @@ class Outbox:
     def _make_room_locked(self, item: QueuedEvent) -> None:
         """Evict the oldest reads (delivered ones first) until `item` fits; never a hit."""
         need = self._bytes + len(item.payload) - self.max_bytes
+        if need > 0:
+            self._evict_reads_locked(need)
+        if self._bytes + len(item.payload) > self.max_bytes and not self._over_bound_warned:
+            self._over_bound_warned = True
+            log.warning("outbox holds only hits and is over its bound of %d bytes; keeping them", self.max_bytes)
+
+    def _evict_reads_locked(self, need: int) -> tuple[int, int]:
+        """Inside a transaction: delete the oldest reads (delivered ones first) worth `need` bytes; never a
+        hit. Returns (evicted, never delivered); the latter is counted in `evicted_reads`."""
+        evicted = lost_total = 0
         while need > 0:
             rows = self._db.execute(
                 "SELECT id, size, delivered_at FROM events WHERE kind = 'read'"
@@ -167,11 +186,11 @@ class Outbox:
                 if need <= 0:
                     break
             self._db.executemany("DELETE FROM events WHERE id = ?", [(r,) for r in dropped])
+            evicted += len(dropped)
+            lost_total += lost
             if lost:
                 self._bump_locked("evicted_reads", lost)
-        if need > 0 and not self._over_bound_warned:
-            self._over_bound_warned = True
-            log.warning("outbox holds only hits and is over its bound of %d bytes; keeping them", self.max_bytes)
+        return evicted, lost_total
 
     def _spill_locked(self, item: QueuedEvent) -> None:
         self._spill[item.event_id] = item
@@ -189,9 +208,7 @@ class Outbox:
         self.disk_full = True
 
     def _rollback(self) -> None:
-        if self._db.in_transaction:  # SQLite may already have rolled back a full-disk failure itself
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
+        rollback(self._db)
 
     def _bump_locked(self, key: str, n: int) -> None:
         self._db.execute(

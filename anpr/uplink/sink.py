@@ -128,6 +128,11 @@ def outbox_path(cfg: UplinkConfig, state_dir: str | Path) -> Path:
     return Path(state_dir) / cfg.outbox  # an absolute `outbox` overrides state_dir
 
 
+def disk_reserve(cfg: UplinkConfig, state_dir: str | Path) -> DiskReserve:
+    """The reserve file beside the outbox (`uplink.disk_reserve_mb`)."""
+    return DiskReserve(outbox_path(cfg, state_dir).parent, int(cfg.disk_reserve_mb * (1 << 20)))
+
+
 def open_outbox(cfg: UplinkConfig, state_dir: str | Path, **kw: Any) -> Outbox:
     return Outbox(
         outbox_path(cfg, state_dir),
@@ -136,7 +141,7 @@ def open_outbox(cfg: UplinkConfig, state_dir: str | Path, **kw: Any) -> Outbox:
         hit_retention_s=cfg.hit_retention_days * DAY,
         audit_retention_s=cfg.audit_retention_days * DAY,
         spill_max=cfg.memory_spill_max,
-        reserve=DiskReserve(outbox_path(cfg, state_dir).parent, int(cfg.disk_reserve_mb * (1 << 20))),
+        reserve=disk_reserve(cfg, state_dir),
         **kw,
     )
 
