@@ -19,16 +19,8 @@ import numpy as np
 from anpr.app.config import AppConfig
 from anpr.bench.live import read_truth, rtsp_config
 from anpr.bench.rtsp import RtspCamera
+from anpr.bench.stats import rss_mb
 from anpr.types import PlateEvent
-
-
-def rss_mb() -> float:
-    """Current resident set size of this process (VmRSS), MB."""
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
 
 
 def bench_soak(cfg: AppConfig, video: Path, *, seconds: float, every_s: float = 10.0) -> dict[str, Any]:

@@ -44,6 +44,12 @@ def _status_kib(key: str) -> int | None:
     return None
 
 
+def rss_mb() -> float:
+    """Current resident set size of this process (VmRSS), MB; 0.0 where /proc is not there."""
+    kib = _status_kib("VmRSS")
+    return 0.0 if kib is None else kib / 1024.0
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far: VmHWM (ru_maxrss also counts a parent's pages
     from before a fork, e.g. the pytest or bench process that started this one), else ru_maxrss (KiB)."""

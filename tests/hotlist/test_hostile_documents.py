@@ -66,24 +66,20 @@ _CHILD = textwrap.dedent(
     from anpr.hotlist.config import HotlistConfig
     from anpr.hotlist.sources import FileSource, MqttSource
     from anpr.hotlist import build_hotlist
-
-    def status_kb(field):
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
+    from anpr.bench.stats import peak_rss_mb, rss_mb
 
     spec = json.loads(sys.argv[1])
     store = build_hotlist(HotlistConfig(**spec["cfg"]), spec["state"])
     with open(spec["state"] + "/warmup.gz", "wb") as fh:  # a unit that has already refused a document
         fh.write(bytes([0x1F, 0x8B]) + b" not really")
     FileSource(spec["state"] + "/warmup.gz", store).sync_once()
-    base = status_kb("VmRSS")
+    base = rss_mb()
     if spec["via"] == "file":
         result = FileSource(spec["path"], store).sync_once()
     else:
         result = MqttSource(store.cfg, store).sync_once()
-    # VmHWM, this process's own peak: ru_maxrss would also count the forking pytest's size
-    peak = status_kb("VmHWM")
-    print(json.dumps({"result": result, "base_kb": base, "peak_kb": peak,
+    peak = peak_rss_mb()  # VmHWM, this process's own peak (ru_maxrss would count the forking pytest too)
+    print(json.dumps({"result": result, "base_mb": base, "peak_mb": peak,
                       "refusal": store.status().last_refusal, "version": store.version()}))
     """
 )
@@ -130,7 +126,7 @@ def test_bomb_from_a_file_is_refused_in_bounded_memory(
     out = _run_child({"via": "file", "path": str(path), "state": str(tmp_path), "cfg": _cfg(key)})
     assert out["result"] == "refused" and out["version"] is None
     assert str(out["refusal"]).startswith(reason), out["refusal"]
-    grown_mb = (int(str(out["peak_kb"])) - int(str(out["base_kb"]))) / 1024
+    grown_mb = float(str(out["peak_mb"])) - float(str(out["base_mb"]))
     print(f"{case}: refused ({out['refusal']}), peak {grown_mb:.1f} MB above the steady state")
     assert grown_mb < LIMIT_MB, f"{case}: peak {grown_mb:.0f} MB above the steady state"
 
@@ -151,7 +147,7 @@ def test_bomb_on_the_retained_mqtt_topic_is_refused_in_bounded_memory(
     out = _run_child({"via": "mqtt", "state": str(tmp_path), "cfg": cfg})
     assert out["result"] is None  # nothing applied: the source waited for an acceptable document
     assert str(out["refusal"]).startswith(reason), out["refusal"]
-    grown_mb = (int(str(out["peak_kb"])) - int(str(out["base_kb"]))) / 1024
+    grown_mb = float(str(out["peak_mb"])) - float(str(out["base_mb"]))
     print(f"MQTT forged v2: refused ({out['refusal']}), peak {grown_mb:.1f} MB above the steady state")
     assert grown_mb < LIMIT_MB, f"MQTT bomb: peak {grown_mb:.0f} MB above the steady state"
 
