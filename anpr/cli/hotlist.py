@@ -68,10 +68,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
 
 
-def _fail(msg: str) -> int:
-    raise CommandError(f"hotlist: {msg}")
-
-
 def _open(args: Args) -> Any:
     from anpr.hotlist import build_hotlist as open_hotlist
 
@@ -98,7 +94,7 @@ def _import(args: Args) -> int:
             return 0
         result = store.apply_bytes(Path(args.file).read_bytes(), f"file:{args.file}")
     except (OSError, ValueError) as err:  # unreadable, or neither a document nor a UTF-8 CSV
-        return _fail(f"{args.file}: not a signed document (gzip) nor a readable CSV: {err}")
+        return room.fail(f"{args.file}: not a signed document (gzip) nor a readable CSV: {err}")
     refusal = store.status().last_refusal if result == "refused" else None
     if args.json:
         print_json(
@@ -185,7 +181,7 @@ def _sync(args: Args) -> int:
         return 2
     sources = build_sources(load_config(args).hotlist, store)
     if not sources:
-        return _fail("no source configured (hotlist.file, hotlist.https_url or hotlist.mqtt)")
+        return room.fail("no source configured (hotlist.file, hotlist.https_url or hotlist.mqtt)")
     results = {s.name: s.sync_once() for s in sources}
     st = store.status()
     if args.json:

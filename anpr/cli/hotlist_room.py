@@ -14,7 +14,8 @@ from anpr.cli.common import CommandError, load_config, print_json
 Args = argparse.Namespace
 
 
-def _fail(msg: str) -> int:
+def fail(msg: str) -> int:
+    """Stop the `anpr hotlist` command with one `anpr: hotlist: ...` line and exit 2."""
     raise CommandError(f"hotlist: {msg}")
 
 
@@ -28,9 +29,9 @@ def keygen(args: Args) -> int:
     try:
         fd = os.open(priv, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _fail(f"{priv} exists: a private key is never overwritten (choose another -o prefix)")
+        return fail(f"{priv} exists: a private key is never overwritten (choose another -o prefix)")
     except OSError as err:
-        return _fail(f"{priv}: {err.strerror}")
+        return fail(f"{priv}: {err.strerror}")
     with os.fdopen(fd, "wb") as fh:
         fh.write(document.private_pem(key))
     pub.write_text(document.public_b64(key.public_key()) + "\n")
@@ -55,14 +56,14 @@ def sign(args: Args) -> int:
         key = document.load_private_key(args.key)
         records, problems = check_csv(args.csv, args.list)
     except (OSError, ValueError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     if problems and not args.skip_invalid:
         for problem in problems[:50]:
             print(f"anpr: {args.csv}: {problem}", file=sys.stderr)
         more = " (first 50 shown)" if len(problems) > 50 else ""
-        return _fail(f"{args.csv}: {len(problems)} invalid row(s){more}; nothing signed (fix them, or --skip-invalid)")
+        return fail(f"{args.csv}: {len(problems)} invalid row(s){more}; nothing signed (fix them, or --skip-invalid)")
     if not records and not args.allow_shrink:
-        return _fail(f"{args.csv}: no valid entry; an empty list is signed only with --allow-shrink")
+        return fail(f"{args.csv}: no valid entry; an empty list is signed only with --allow-shrink")
     body = document.make_body(
         "snapshot", args.list, args.version, records, issued_at=datetime.now(timezone.utc),
         allow_shrink=args.allow_shrink,
@@ -87,7 +88,7 @@ def verify(args: Args) -> int:
     try:
         doc = document.decode(Path(args.document).read_bytes(), _trusted(args))
     except (OSError, ValueError) as err:
-        return _fail(str(err))
+        return fail(str(err))
     except DocumentRefused as ref:
         if args.json:
             print_json({"ok": False, "document": args.document, "refused": ref.reason, "detail": ref.detail})
@@ -123,7 +124,7 @@ def diff(args: Args) -> int:
         old, new = (document.read_unverified(Path(p).read_bytes()) for p in (args.old, args.new))
         key = document.load_private_key(args.key) if args.key and args.output else None
     except (OSError, ValueError, DocumentRefused) as err:
-        return _fail(str(err))
+        return fail(str(err))
     a = {(e["plate"], e.get("list_name", old.list_name)): dict(e) for e in old.entries}
     b = {(e["plate"], e.get("list_name", new.list_name)): dict(e) for e in new.entries}
     removed = sorted(set(a) - set(b))
