@@ -18,8 +18,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "eval",
         help="score detection and reading on a labelled folder",
-        description="Detection precision/recall at IoU 0.5 and mean IoU; exact-plate and character accuracy "
-        "on `ok` rows (uncertain rows apart); ms per image.",
+        description="Detection precision/recall at IoU 0.5, mean IoU and recall by labelled plate width; "
+        "exact-plate and character accuracy on `ok` rows (uncertain rows apart; rows without text are scored "
+        "for detection only); ms per image. `anpr train heldout --out DIR` writes the detector's held-out "
+        "train photos as such a folder.",
     )
     p.add_argument("dir", type=Path, help="folder with the images (paths in labels.csv are relative to it)")
     p.add_argument("--labels", type=Path, default=None, help="labels CSV (default: DIR/labels.csv)")
@@ -122,6 +124,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _print_text(s: dict[str, Any]) -> None:
     from anpr.evaluate.reliability import format_table
+    from anpr.evaluate.widths import format_line
 
     c = s["counts"]
     print(f"{s['set']}: {c['images']} images, {c['plates']} plates {c['quality']}")
@@ -135,6 +138,7 @@ def _print_text(s: dict[str, Any]) -> None:
             f"detection  recall {d['recall']}  precision {d['precision']}  mean IoU {d['mean_iou']}"
             f"  (tp {d['tp']}, fp {d['fp']}, fn {d['fn']}; IoU >= 0.5)"
         )
+        print(format_line(d["by_width"]))
     p = s["plate"]
     if p:
         u = p["uncertain"]

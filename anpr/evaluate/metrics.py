@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from anpr.evaluate.reliability import reliability
+from anpr.evaluate.widths import WidthTally
 from anpr.track.boxes import Box as Box
 from anpr.track.boxes import iou as iou  # the tracker's; tests and callers import it from here too
 from anpr.types import PlateRead
@@ -128,6 +129,7 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
     """The object `anpr eval --json` prints. Keys are stable; a figure that does not apply is null."""
     tp = fp = fn = boxed = 0
     ious: list[float] = []
+    widths = WidthTally()
     detected_images = 0
     ms: list[float] = []
     quality: Counter[str] = Counter()
@@ -151,6 +153,9 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
             fn += len(boxed_here) - len(r.matches)
             fp += r.n_detections - len(r.matches)
             ious.extend(v for _, v in r.matches.values())
+            for gi, g in enumerate(r.gt):
+                if g.box is not None:
+                    widths.add(g.box, gi in r.matches)
         for gi, read in r.reads.items():
             g = r.gt[gi]
             if g.quality == "ok":
@@ -168,6 +173,7 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
             "recall": _ratio(tp, tp + fn),
             "precision": _ratio(tp, tp + fp),
             "mean_iou": round(float(np.mean(ious)), 4) if ious else None,
+            "by_width": widths.as_list(),
         }
         if detected_images
         else None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.evaluate.metrics import ImageResult
+from anpr.evaluate.widths import html_table
 from anpr.types import Image, PlateRead
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ def write_html(folder: Path, root: Path, summary: dict[str, Any], results: list[
     page = _PAGE.format(
         title=html.escape(f"anpr eval — {summary.get('set', '')}"),
         summary=_summary_table(summary),
+        widths=html_table((summary.get("detection") or {}).get("by_width") or []),
         plots="".join(f'<img class="plot" src="{p}" alt="{p}">' for p in plots),
         n_misses=len(misses),
         rows="\n".join(rows) or '<tr><td colspan="9">no misses</td></tr>',
@@ -245,7 +247,8 @@ def _summary_table(s: dict[str, Any]) -> str:
         ("plates", c.get("plates")),
     ]
     for k, v in (s.get("detection") or {}).items():
-        items.append((f"detection {k}", v))
+        if k != "by_width":  # its own table
+            items.append((f"detection {k}", v))
     p = s.get("plate") or {}
     for k in ("n", "exact", "char_acc", "no_read"):
         if k in p:
@@ -284,6 +287,7 @@ td.truth {{ font-weight: bold; font-family: monospace; font-size: 1.2em; }}
 <h1>{title}</h1>
 <h2>Figures</h2>
 <table>{summary}</table>
+{widths}
 <div>{plots}</div>
 <h2>Character confusions</h2>
 {confusions}

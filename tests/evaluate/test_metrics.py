@@ -29,14 +29,14 @@ def test_edit_ops_substitutions_and_indels() -> None:
 
 
 def test_summary_by_hand() -> None:
-    box = (0.0, 0.0, 10.0, 10.0)
+    box, mid, wide = (0.0, 0.0, 10.0, 10.0), (0.0, 0.0, 50.0, 15.0), (0.0, 0.0, 150.0, 40.0)
     results = [
         # TP with an exact read; one extra detection (FP)
         ImageResult("a", (GtPlate("GKSB78", box, "ok"),), 2, {0: (0, 0.8)}, {0: _read("GKSB78")}, 10.0),
         # TP, read with one confusion
-        ImageResult("b", (GtPlate("HJKL23", box, "ok"),), 1, {0: (0, 0.6)}, {0: _read("HJKL28")}, 20.0),
+        ImageResult("b", (GtPlate("HJKL23", mid, "ok"),), 1, {0: (0, 0.6)}, {0: _read("HJKL28")}, 20.0),
         # missed plate: FN and no read
-        ImageResult("c", (GtPlate("PRST45", box, "ok"),), 0, {}, {0: None}, 30.0),
+        ImageResult("c", (GtPlate("PRST45", wide, "ok"),), 0, {}, {0: None}, 30.0),
         # uncertain row, unboxed: reported apart, no detection figures
         ImageResult("d", (GtPlate("BCDF89", None, "uncertain"),), None, {}, {0: _read("BCDF89")}, 40.0),
         # an image file that could not be decoded: counted, nothing else (not even its time)
@@ -51,6 +51,14 @@ def test_summary_by_hand() -> None:
         "recall": 0.6667,
         "precision": 0.6667,
         "mean_iou": 0.7,
+        "by_width": [  # the 10-px plate found, the 50-px one found, the 150-px one missed
+            {"width": "<20", "gt": 1, "tp": 1, "recall": 1.0},
+            {"width": "20-40", "gt": 0, "tp": 0, "recall": None},
+            {"width": "40-60", "gt": 1, "tp": 1, "recall": 1.0},
+            {"width": "60-90", "gt": 0, "tp": 0, "recall": None},
+            {"width": "90-140", "gt": 0, "tp": 0, "recall": None},
+            {"width": ">=140", "gt": 1, "tp": 0, "recall": 0.0},
+        ],
     }
     plate = s["plate"]
     assert isinstance(plate, dict)
