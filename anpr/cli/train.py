@@ -1,4 +1,4 @@
-"""`anpr train dataset|detector|export|ship`: build the plate detector (the [train] extra).
+"""`anpr train dataset|heldout|detector|export|ship`: build the plate detector (the [train] extra).
 
 The recognizer's commands are in anpr/cli/train_recognizer.py, the model files' build steps (extract,
 quantise, optimise, test data) in anpr/cli/train_models.py.
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from anpr.cli.common import add_output
 from anpr.core.onnx_model import write_sha256
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _dataset_args(d)
     d.add_argument("--out", type=Path, required=True, help="output folder (replaced)")
     d.set_defaults(func=_cmd_dataset)
+
+    h = tsub.add_parser(
+        "heldout",
+        help="write the detector's held-out train photos (the dataset's fixed val split) as a labelled folder",
+        description="The real photos of the train sets that `anpr train dataset` puts in val (a fixed 90/10 split "
+        "by source photo, romania_dashcam by ride), one row per labelled box in the shared labels format, set "
+        "folders linked, not copied. Then `anpr eval DIR --no-reader` gives the detector's recall on photos it "
+        "never trained on, by plate width.",
+    )
+    add_output(h, "folder to write labels.csv and the set links into", required=True)
+    h.add_argument("--train-root", type=Path, default=Path(DEFAULT_TRAIN_ROOT), help="folder of real labelled sets")
+    h.add_argument("--sets", nargs="+", default=None, help="train sets to take (default: every set with labels.csv)")
+    h.set_defaults(func=_cmd_heldout)
 
     t = tsub.add_parser("detector", help="dataset → fine-tune → ONNX export → eval → model card")
     _dataset_args(t)
@@ -112,6 +126,21 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         return 2
     for k, v in sorted(report["images"].items()):
         print(f"{k:32s} {v:5d} images {report['boxes'][k]:5d} boxes")
+    return 0
+
+
+def _cmd_heldout(args: argparse.Namespace) -> int:
+    from anpr.train.dataset import default_sets
+    from anpr.train.heldout import write_heldout
+
+    try:
+        sets = args.sets or [p.name for p in default_sets(args.train_root)]
+        per_set = write_heldout(args.train_root, sets, Path(args.output))
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}/labels.csv: {sum(per_set.values())} boxes {per_set}")
+    print(f"measure: anpr eval {shlex.quote(str(args.output))} --no-reader")
     return 0
 
 
@@ -200,7 +229,11 @@ def _cmd_detector(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     data = args.data or out / "dataset"
     if args.data is None:
-        _build(args, data)
+        try:
+            _build(args, data)
+        except (OSError, ValueError) as err:  # an eval folder or eval image among the sets, a missing set
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     weights = args.weights or d.base_weights(out / "cache", args.base_wheel)
     settings = d.TrainSettings(
         epochs=args.epochs, time_hours=args.time, imgsz=args.imgsz, batch=args.batch, device=args.device

@@ -140,6 +140,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_quantize_reader(args: argparse.Namespace) -> int:
+    from anpr.train.leakage import LeakageError
     from anpr.train.quantize import MAX_BYTES, BuildError
     from anpr.train.quantize_reader import ReaderQuantSettings, quantize_reader
 
@@ -153,7 +154,7 @@ def _cmd_quantize_reader(args: argparse.Namespace) -> int:
         return _fail(FileNotFoundError(f"{args.model}: no such model; `anpr train extract-ppocr` writes the fp32 one"))
     try:
         res = quantize_reader(args.model, args.out, args.train_root, settings)
-    except (BuildError, OSError) as err:
+    except (BuildError, LeakageError, OSError) as err:
         return _fail(err)
     print(f"wrote {res.path} (+ .sha256): {res.bytes:,} bytes, sha256 {res.sha256}")
     print(f"max abs output diff int8 vs fp32 on the calibration crops: {res.max_abs_diff:.4f}")
@@ -164,13 +165,14 @@ def _cmd_quantize_reader(args: argparse.Namespace) -> int:
 
 
 def _cmd_quantize_detector(args: argparse.Namespace) -> int:
+    from anpr.train.heldout import write_heldout
     from anpr.train.quantize import MAX_BYTES, BuildError
-    from anpr.train.quantize_detector import DetectorQuantSettings, labelled_sets, quantize_detector, write_holdout
+    from anpr.train.quantize_detector import DetectorQuantSettings, labelled_sets, quantize_detector
 
     try:
         sets = args.sets or labelled_sets(args.train_root)
-        if args.write_holdout:
-            per_set = write_holdout(args.train_root, sets, args.write_holdout)
+        if args.write_holdout:  # the same folder as `anpr train heldout --out DIR`
+            per_set = write_heldout(args.train_root, sets, args.write_holdout)
             print(f"wrote {args.write_holdout}/labels.csv: {sum(per_set.values())} boxes {per_set}")
             return 0
         settings = DetectorQuantSettings(
@@ -223,6 +225,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from anpr.ocr import calibration
     from anpr.ocr.factory import build_reader
     from anpr.train.calibrate import DEFAULT_SETS, CalibrateError, fit, render_samples, set_samples, summary
+    from anpr.train.leakage import LeakageError
 
     if importlib.util.find_spec("sklearn") is None:  # before minutes of reading, not after
         return _fail(CalibrateError("scikit-learn is needed to fit: pip install -e '.[calibrate]'"))
@@ -235,7 +238,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         samples = [s for name in sets for s in set_samples(reader, args.train_root / name)]
         samples += list(render_samples(reader, args.renders, args.seed))
         calib = fit(samples, model.name, file_sha256(model))
-    except (CalibrateError, ModelError, OSError) as err:
+    except (CalibrateError, LeakageError, ModelError, OSError) as err:
         return _fail(err)
     report = summary(samples, calib)
     out = args.out or calibration.default_path(model)

@@ -60,11 +60,14 @@ def register_recognizer(tsub: argparse._SubParsersAction[argparse.ArgumentParser
 
 def _cmd_data(args: argparse.Namespace) -> int:
     from anpr.ocr.config import ReaderConfig
-    from anpr.train.recognizer_data import PREPROCESS_KEYS, Settings, build
+    from anpr.train.leakage import refuse_eval_images
+    from anpr.train.recognizer_data import PREPROCESS_KEYS, Settings, build, real_rows
 
     shape = {k: getattr(ReaderConfig(), k) for k in PREPROCESS_KEYS}  # the reader's own pre-processing
     settings = Settings(args.height, args.width, args.real_variants, args.seed, **shape)
     try:
+        if not args.no_real:  # no eval photo, copied or re-encoded into a train set, becomes a strip
+            refuse_eval_images((path for path, *_ in real_rows(args.train_root)), args.train_root)
         m = build(args.out, args.n, None if args.no_real else args.train_root, settings, quality=args.quality,
                   workers=args.workers)  # fmt: skip
     except (OSError, ValueError) as err:

@@ -138,15 +138,21 @@ def overlay_sets(src_dirs: Sequence[Path], out_dir: Path, per_image: int, seed: 
     Each output image has its own generator seeded from (seed, set, file, k), so a re-run, or a run
     over a different list of sets, gives identical bytes for the same image.
     """
-    (out_dir / "images").mkdir(parents=True, exist_ok=True)
-    rows: list[LabelRow] = []
-    written = 0
+    from anpr.train.leakage import refuse_eval_images
+
     for set_dir in src_dirs:
         if "/eval/" in f"/{set_dir.resolve().as_posix()}/":
             raise ValueError(f"{set_dir} is an evaluation set: never train on it")
         if not (set_dir / "labels.csv").is_file():
             raise FileNotFoundError(f"{set_dir}/labels.csv not found: not a shared-format set")
-        for file, boxes in _images_with_boxes(set_dir):
+    todo = [(set_dir, list(_images_with_boxes(set_dir))) for set_dir in src_dirs]
+    if todo:  # no eval photo, copied or re-encoded into a train set, becomes a training image
+        refuse_eval_images((d / file for d, images in todo for file, _ in images), todo[0][0].parent)
+    (out_dir / "images").mkdir(parents=True, exist_ok=True)
+    rows: list[LabelRow] = []
+    written = 0
+    for set_dir, images in todo:
+        for file, boxes in images:
             raw = cv2.imread(str(set_dir / file), cv2.IMREAD_COLOR)
             if raw is None:
                 log.warning("cannot read %s, skipped", set_dir / file)

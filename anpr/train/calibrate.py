@@ -5,7 +5,7 @@ calibration) is paired with whether the read is exact; scikit-learn's IsotonicRe
 monotone map score → P(exact) and its knots are written as a small JSON table beside the reader model
 (`anpr.ocr.calibration` applies it with numpy at run time; scikit-learn is a fit-time dependency only).
 The reads come from the labelled boxes of Chilean train sets and from rendered plates (`anpr.synth`);
-never from shared/plates/eval/.
+never from shared/plates/eval/, nor from an eval image copied into a train set (`anpr.train.leakage`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from anpr.evaluate.reliability import Reliability, reliability
 from anpr.evaluate.runner import evaluate_images, load_labels
 from anpr.ocr.base import Reader
 from anpr.ocr.calibration import Calibration
+from anpr.train.leakage import refuse_eval_images
 from anpr.types import Detection
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ def set_samples(reader: Reader, folder: Path) -> Iterator[Sample]:
     labels = folder / "labels.csv"
     if not labels.is_file():
         raise CalibrateError(f"{folder}: no labels.csv (a shared-format set folder is needed)")
-    for result in evaluate_images(folder, load_labels(labels), None, reader, "crop"):
+    images = load_labels(labels)
+    refuse_eval_images((folder / item.file for item in images), folder.parent)
+    for result in evaluate_images(folder, images, None, reader, "crop"):
         for gi, read in result.reads.items():
             gt = result.gt[gi]
             # "" = the source recorded no quality (the OpenALPR sets: their authors' labels)

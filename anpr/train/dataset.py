@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from anpr.train.leakage import refuse_eval_images
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TRAIN_ROOT = Path("../shared/plates/train")
@@ -151,7 +153,8 @@ def build_dataset(
     extra_max_side: int | None = None,
     extra_every: int = 1,
 ) -> BuildReport:
-    """Write the YOLO dataset to `out` (replaced if it exists). Refuses any set under an `eval` folder.
+    """Write the YOLO dataset to `out` (replaced if it exists). Refuses any set under an `eval` folder, and
+    any image that is an eval image copied or re-encoded into a train set (`anpr.train.leakage`).
 
     Extra (synthetic) sets go to train only: an image made from a val photo is left out, so val stays
     real photographs and nothing of a val photo is trained on. `extra_max_side` caps their size apart
@@ -160,14 +163,19 @@ def build_dataset(
     for s in [*sets, *extra]:
         if "eval" in s.resolve().parts:
             raise ValueError(f"{s}: evaluation sets are for measuring only, never for training")
+    planned = [
+        (s, follow, read_set(s, follow_source=follow))
+        for s, follow in [*((s, False) for s in sets), *((s, True) for s in extra)]
+    ]
+    if planned:  # before anything is written: no eval image, copied or re-encoded, in any set
+        refuse_eval_images((s / i.file for s, _, items in planned for i in items), planned[0][0].parent)
     if out.exists():
         shutil.rmtree(out)
     for split in ("train", "val"):
         (out / "images" / split).mkdir(parents=True)
         (out / "labels" / split).mkdir(parents=True)
     report = BuildReport()
-    for set_dir, follow in [*((s, False) for s in sets), *((s, True) for s in extra)]:
-        items = read_set(set_dir, follow_source=follow)
+    for set_dir, follow, items in planned:
         log.info("%s: %d images with boxes", set_dir.name, len(items))
         if follow and extra_every > 1:
             report.skipped[f"{set_dir.name}/thinned"] += len(items) - len(items[::extra_every])

@@ -3,9 +3,10 @@
 Steps, each logged:
 
 1. split the labelled *train* sets (never `eval/`) with the training split (`anpr.train.dataset.split_of`):
-   calibration images come from the detector's own train split only; its held-out val split (real photos
-   the detector never trained on) can be written out (`write_holdout`) as a folder in the shared labels
-   format, to compare variants with `anpr eval DIR --no-reader --model FILE`;
+   calibration images come from the detector's own train split only, checked against the eval images
+   (`anpr.train.leakage`); its held-out val split (real photos the detector never trained on) can be
+   written out (`anpr.train.heldout`) as a folder in the shared labels format, to compare variants with
+   `anpr eval DIR --no-reader --model FILE`;
 2. pre-process each calibration image exactly as the detector does at run time
    (`anpr.detect.postprocess.letterbox` to the model's input, then `to_blob`: RGB float 0..1);
 3. onnxruntime's quantisation pre-processing (constant folding, shape inference; the model is opset 17
@@ -24,7 +25,6 @@ chile_web 72/83 vs 74/83, night_ir clip 2/3), so the int8 detector is not shippe
 
 from __future__ import annotations
 
-import csv
 import logging
 import random
 import tempfile
@@ -41,6 +41,7 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 from anpr.core.onnx_model import write_sha256
 from anpr.detect.postprocess import letterbox, to_blob
 from anpr.train.dataset import read_set, split_of
+from anpr.train.leakage import refuse_eval_images
 from anpr.train.quantize import BuildError, check_train_root, copy_metadata, cpu_session, load_onnx, op_counts
 
 log = logging.getLogger(__name__)
@@ -101,26 +102,6 @@ def split_images(train_root: Path, sets: Sequence[str], split: str) -> list[tupl
     return out
 
 
-def write_holdout(train_root: Path, sets: Sequence[str], out: Path) -> dict[str, int]:
-    """A folder in the shared labels format (one row per box, images linked) of the val split of `sets`;
-    boxes per set."""
-    items = split_images(train_root, sets, "val")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in sets:
-        link = out / name
-        if not link.exists():
-            link.symlink_to((train_root / name).resolve(), target_is_directory=True)
-    with (out / "labels.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["file", "plate_text", "x1", "y1", "x2", "y2", "quality"])
-        for name, file, boxes in items:
-            for x1, y1, x2, y2 in boxes:
-                w.writerow([f"{name}/{file}", "", x1, y1, x2, y2, ""])
-    per_set = {n: sum(len(b) for s, _, b in items if s == n) for n in sets}
-    log.info("wrote %s/labels.csv: %d images, %d boxes %s", out, len(items), sum(per_set.values()), per_set)
-    return per_set
-
-
 def calibration_inputs(
     train_root: Path, sets: Sequence[str], count: int, seed: int, size: tuple[int, int]
 ) -> list[Tensor]:
@@ -128,6 +109,7 @@ def calibration_inputs(
     import cv2
 
     items = split_images(train_root, sets, "train")
+    refuse_eval_images((train_root / name / file for name, file, _ in items), train_root)
     random.Random(seed).shuffle(items)
     inputs: list[Tensor] = []
     taken: dict[str, int] = {}

@@ -41,6 +41,7 @@ from anpr.ocr import preprocess
 from anpr.ocr.config import ReaderConfig
 from anpr.ocr.ppocr import model_inputs
 from anpr.ocr.strips import strips, to_input
+from anpr.train.leakage import refuse_eval_images
 from anpr.train.quantize import (
     BuildError,
     check_train_root,
@@ -112,6 +113,7 @@ def calibration_inputs(
             raise BuildError(
                 f"{root}: no labels.csv ({err}); check the train root (--train-root) and set names"
             ) from None
+        refuse_eval_images((root / r["file"] for r in rows), train_root)
         rng.shuffle(rows)
         taken = 0
         for row in rows:
