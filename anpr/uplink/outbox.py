@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.core.dbfile import is_full, private_file, rollback
+from anpr.uplink.outbox_read import stored_counts
 from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
 from anpr.uplink.reserve import DiskReserve
 
@@ -351,24 +352,18 @@ class Outbox:
 
     def stats(self) -> OutboxStats:
         with self._lock:
-            q = self._db.execute
-            counts = dict(q("SELECT kind, COUNT(*) FROM events WHERE delivered_at IS NULL GROUP BY kind").fetchall())
-            pbytes, oldest = q(
-                "SELECT COALESCE(SUM(size), 0), MIN(created_at) FROM events WHERE delivered_at IS NULL"
-            ).fetchone()
-            kept = q("SELECT COUNT(*) FROM events WHERE delivered_at IS NOT NULL").fetchone()[0]
-            meta = dict(q("SELECT key, value FROM meta").fetchall())
+            c = stored_counts(self._db)
             spill = list(self._spill.values())
-        oldest_all = [t for t in [oldest, *(s.created_at for s in spill)] if t is not None]
+        oldest_all = [t for t in [c.oldest_pending_at, *(s.created_at for s in spill)] if t is not None]
         return OutboxStats(
-            pending_hits=int(counts.get("hit", 0)) + sum(s.kind == "hit" for s in spill),
-            pending_reads=int(counts.get("read", 0)) + sum(s.kind == "read" for s in spill),
-            pending_bytes=int(pbytes) + sum(len(s.payload) for s in spill),
+            pending_hits=c.pending_hits + sum(s.kind == "hit" for s in spill),
+            pending_reads=c.pending_reads + sum(s.kind == "read" for s in spill),
+            pending_bytes=c.pending_bytes + sum(len(s.payload) for s in spill),
             oldest_pending_age_s=(self._clock() - min(oldest_all)) if oldest_all else None,
             stored_bytes=self._bytes,
-            delivered_kept=int(kept),
-            evicted_reads=int(meta.get("evicted_reads", 0)) + self._mem_evicted,
-            expired_reads=int(meta.get("expired_reads", 0)),
+            delivered_kept=c.delivered_kept,
+            evicted_reads=c.evicted_reads + self._mem_evicted,
+            expired_reads=c.expired_reads,
             in_memory=len(spill),
             disk_full=self.disk_full,
             last_error=self.last_error,
