@@ -20,7 +20,7 @@ import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from anpr.core.dbfile import rollback
-from anpr.hotlist import document, store_schema
+from anpr.hotlist import document, keys, store_schema
 from anpr.hotlist.admit import check_sequence, check_shrink, valid_rows
 from anpr.hotlist.base import DocumentRefused, HotlistStatus, RecheckHit
 from anpr.hotlist.config import HotlistConfig
@@ -258,7 +258,7 @@ def store_path(cfg: HotlistConfig, state_dir: str | Path) -> Path:
 
 def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
     """Open (creating if needed) the store; loads the demo CSV when `cfg.csv` is set. Raises ValueError for bad keys."""
-    store = HotlistStore(store_path(cfg, state_dir), cfg, document.load_trusted(cfg.trusted_keys))
+    store = HotlistStore(store_path(cfg, state_dir), cfg, keys.load_trusted(cfg.trusted_keys))
     if not cfg.trusted_keys:
         log.warning("hotlist: no trusted keys configured; every signed document will be refused")
     if cfg.csv:
