@@ -70,7 +70,7 @@ def _cameras(cfg: AppConfig) -> Iterator[str]:
 
 
 def _hotlist(cfg: AppConfig) -> Iterator[str]:
-    from anpr.hotlist.document import load_public_key
+    from anpr.hotlist.keys import load_public_key
 
     h = cfg.hotlist
     yield from _readable("hotlist.csv", h.csv, "hotlist CSV")

@@ -21,8 +21,8 @@ from anpr.app.config import AppConfig
 from anpr.app.status import collect, status_path, summary_line, write_atomic
 
 if TYPE_CHECKING:
-    from anpr.app.health import Status
     from anpr.app.pipeline import Pipeline
+    from anpr.app.status_record import Status
 
 log = logging.getLogger(__name__)
 

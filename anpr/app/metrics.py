@@ -16,8 +16,9 @@ from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, st
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from anpr.app.health import STAGES, CameraCounts, CameraSource, Health, HealthSnapshot, PartError, Status
+from anpr.app.health import STAGES, Health
 from anpr.app.metrics_config import MetricsConfig
+from anpr.app.status_record import CameraCounts, CameraSource, HealthSnapshot, PartError, Status
 from anpr.capture.base import SourceStats
 from anpr.gps.base import GpsStatus
 from anpr.hotlist.base import HotlistStatus

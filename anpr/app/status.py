@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from anpr.app.health import CameraSource, HealthSnapshot, Part, PartError, Status, plain
+from anpr.app.status_record import CameraSource, HealthSnapshot, Part, PartError, Status, plain
 from anpr.gps.base import GpsStatus
 from anpr.hotlist.base import HotlistStatus
 from anpr.uplink.outbox_schema import OutboxStats

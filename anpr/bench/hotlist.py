@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from anpr.hotlist import document
+from anpr.hotlist import document, keys
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.store import HotlistStore
 from anpr.types import PlateRead
@@ -78,7 +78,7 @@ def run_bench(size: int, workdir: str | None = None, seed: int = 1) -> dict[str,
     db = folder / "bench-hotlist.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    store = HotlistStore(db, cfg, {document.key_id(key.public_key()): key.public_key()})
+    store = HotlistStore(db, cfg, {keys.key_id(key.public_key()): key.public_key()})
     t0 = time.perf_counter()
     assert store.apply_bytes(doc, "bench") == "applied"
     fig["import_s"] = round(time.perf_counter() - t0, 2)

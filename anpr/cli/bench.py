@@ -1,13 +1,18 @@
 """`anpr bench pipeline|live|soak|detector|reader|two-rows|hotlist|outbox|drills|control [--json]`: figures,
-printed, never asserted; and `anpr bench wheels`, the release check that the devices install from wheels."""
+printed, never asserted; and `anpr bench wheels`, the release check that the devices install from wheels.
+
+This module has the group and the benches that run models on video; those of the parts that keep state or
+talk to a broker, and the wheel check, are in `bench_services`."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from anpr.cli import bench_services
+from anpr.cli.common import emit
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,50 +72,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--every", type=float, default=10.0, help="seconds between memory samples")
     q.set_defaults(func=_soak)
 
-    q = bsub.add_parser("hotlist", help="hotlist import, lookup and delta figures on a synthetic list")
-    q.add_argument("--size", type=int, default=100_000, help="entries in the synthetic list")
-    q.set_defaults(func=_hotlist)
-
-    q = bsub.add_parser("outbox", help="outbox enqueue and MQTT publish rates against a loopback mosquitto")
-    q.add_argument("--enqueue", type=int, default=3000)
-    q.add_argument("--publish", type=int, default=5000)
-    q.add_argument("--hits", type=int, default=200)
-    q.add_argument("--inflight", type=int, default=32)
-    q.add_argument("--batch", type=int, default=20, help="events per transaction in the batched enqueue run")
-    q.set_defaults(func=_outbox)
-
-    q = bsub.add_parser("drills", help="uplink fault drills in a loop: broker restart and kill -9, counted")
-    q.add_argument("--runs", type=int, default=3)
-    q.add_argument("--events", type=int, default=200, help="events per drill run")
-    q.set_defaults(func=_drills)
-
-    q = bsub.add_parser("control", help="control room: events/s stored, alone and through mosquitto + receiver")
-    q.add_argument("--events", type=int, default=20000)
-    q.add_argument("--cars", type=int, default=200)
-    q.add_argument("--publishers", type=int, default=4, help="MQTT publisher processes")
-    q.add_argument("--batch", type=int, default=200, help="events per transaction in the store-only run")
-    q.add_argument("--database-url", default=None, help="default: a SQLite file in a temp folder")
-    q.set_defaults(func=_control)
-
-    q = bsub.add_parser("wheels", help="release check: every runtime requirement has an aarch64 wheel (downloads)")
-    q.add_argument("--python", action="append", help="CPython version(s) to check (default: 3.11 and 3.10)")
-    q.add_argument("--keep", type=Path, help="download into this folder and keep the wheels (default: a temp folder)")
-    q.add_argument("--pyproject", type=Path, help="read the requirements here (default: the installed anpr's)")
-    q.add_argument(
-        "--strict",
-        dest="allow_pure_sdist",
-        action="store_false",
-        help="count only wheels from the index (default: an sdist that builds a py3-none-any wheel also counts)",
-    )
-    q.set_defaults(func=_wheels)
+    bench_services.add(bsub)
 
     for parser in bsub.choices.values():
         parser.add_argument("--json", action="store_true", help="one JSON object with stable keys")
-
-
-def _emit(args: argparse.Namespace, result: Any, text: str) -> int:
-    print(json.dumps(result, sort_keys=True) if args.json else text)
-    return 0
 
 
 def _pipeline(args: argparse.Namespace) -> int:
@@ -134,7 +99,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     except (ConfigError, StartupError) as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
-    return _emit(args, res, format_text(res))
+    return emit(args, res, format_text(res))
 
 
 def _pipeline_all(args: argparse.Namespace) -> int:
@@ -150,7 +115,7 @@ def _pipeline_all(args: argparse.Namespace) -> int:
     except BenchError as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
-    return _emit(args, rows, format_table(rows))
+    return emit(args, rows, format_table(rows))
 
 
 def _rtsp_bench(args: argparse.Namespace, run: Any, format_text: Any) -> int:
@@ -171,7 +136,7 @@ def _rtsp_bench(args: argparse.Namespace, run: Any, format_text: Any) -> int:
     except (ConfigError, StartupError, BenchError) as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
-    return _emit(args, res, format_text(res))
+    return emit(args, res, format_text(res))
 
 
 def _live(args: argparse.Namespace) -> int:
@@ -212,7 +177,7 @@ def _detector(args: argparse.Namespace) -> int:
     except (ModelError, FileNotFoundError) as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
-    return _emit(args, rows, format_text(rows))
+    return emit(args, rows, format_text(rows))
 
 
 def _reader(args: argparse.Namespace) -> int:
@@ -239,40 +204,7 @@ def _reader(args: argparse.Namespace) -> int:
     except Exception as err:  # ModelError and friends name the file in their message
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
-    return _emit(args, res, format_text(res))
-
-
-def _hotlist(args: argparse.Namespace) -> int:
-    from anpr.bench.hotlist import run_bench
-
-    res = run_bench(args.size)
-    return _emit(args, res, "\n".join(f"{k:24} {v}" for k, v in res.items()))
-
-
-def _outbox(args: argparse.Namespace) -> int:
-    from anpr.bench.broker import BenchError
-    from anpr.bench.outbox import bench_outbox, format_text
-
-    try:
-        res = bench_outbox(
-            enqueue=args.enqueue, publish=args.publish, hits=args.hits, inflight=args.inflight, batch=args.batch
-        )
-    except (BenchError, RuntimeError) as err:
-        print(f"anpr bench: {err}", file=sys.stderr)
-        return 2
-    return _emit(args, res, format_text(res))
-
-
-def _drills(args: argparse.Namespace) -> int:
-    from anpr.bench.broker import BenchError
-    from anpr.bench.drills import bench_drills, format_text
-
-    try:
-        res = bench_drills(args.runs, args.events)
-    except BenchError as err:
-        print(f"anpr bench: {err}", file=sys.stderr)
-        return 2
-    return _emit(args, res, format_text(res))
+    return emit(args, res, format_text(res))
 
 
 def _two_rows(args: argparse.Namespace) -> int:
@@ -283,32 +215,4 @@ def _two_rows(args: argparse.Namespace) -> int:
     except Exception as err:  # a bad --cuts value, ModelError: each names what to fix
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
-    return _emit(args, res, format_text(res))
-
-
-def _control(args: argparse.Namespace) -> int:
-    from anpr.bench.broker import BenchError
-    from anpr.bench.control import bench_control
-
-    try:
-        res = bench_control(args.events, args.cars, args.publishers, args.batch, args.database_url)
-    except (BenchError, OSError) as err:
-        print(f"anpr bench: {err}", file=sys.stderr)
-        return 2
-    return _emit(args, res, "\n".join(f"{k:30} {v}" for k, v in res.items()))
-
-
-def _wheels(args: argparse.Namespace) -> int:
-    try:
-        from anpr.bench.wheels import DEFAULT_PYTHONS, check_wheels
-    except ImportError as err:
-        print(f"anpr bench: {err}; install the [dev] extra (packaging)", file=sys.stderr)
-        return 2
-    pythons = args.python or list(DEFAULT_PYTHONS)
-    out = sys.stderr if args.json else sys.stdout  # --json: the one object alone on stdout
-    missing = check_wheels(pythons, args.keep, args.allow_pure_sdist, args.pyproject, out)
-    text = ("no aarch64 wheel for:\n  " + "\n  ".join(missing)) if missing else (
-        f"every runtime requirement has an aarch64 wheel for CPython {', '.join(pythons)}"
-    )  # fmt: skip
-    _emit(args, {"pythons": pythons, "missing": missing}, text)
-    return 1 if missing else 0
+    return emit(args, res, format_text(res))

@@ -189,6 +189,12 @@ def print_json(obj: Any, stream: IO[str] | None = None, *, indent: int | None = 
     out.flush()
 
 
+def emit(args: argparse.Namespace, result: Any, text: str) -> int:
+    """A bench's figures: one JSON object (sorted keys) with `--json`, else `text`; exit status 0."""
+    print(json.dumps(result, sort_keys=True) if args.json else text)
+    return 0
+
+
 def print_published(args: argparse.Namespace, pub: Any) -> int:
     """`anpr control publish-hotlist` output: one JSON object with --json, else one line."""
     if getattr(args, "json", False):

@@ -74,7 +74,8 @@ def _config(args: Args) -> Any:
 
 
 def _open_store(url: str) -> Any:
-    from anpr.control.store import StoreError, open_store
+    from anpr.control.store import open_store
+    from anpr.control.store_connect import StoreError
 
     try:
         return open_store(url)

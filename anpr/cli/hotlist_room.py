@@ -22,7 +22,7 @@ def fail(msg: str) -> int:
 def keygen(args: Args) -> int:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from anpr.hotlist import document
+    from anpr.hotlist import keys
 
     key = Ed25519PrivateKey.generate()
     priv, pub = Path(f"{args.output}.key"), Path(f"{args.output}.pub")
@@ -33,9 +33,9 @@ def keygen(args: Args) -> int:
     except OSError as err:
         return fail(f"{priv}: {err.strerror}")
     with os.fdopen(fd, "wb") as fh:
-        fh.write(document.private_pem(key))
-    pub.write_text(document.public_b64(key.public_key()) + "\n")
-    print(f"key id {document.key_id(key.public_key())}: private {priv}, public {pub}")
+        fh.write(keys.private_pem(key))
+    pub.write_text(keys.public_b64(key.public_key()) + "\n")
+    print(f"key id {keys.key_id(key.public_key())}: private {priv}, public {pub}")
     return 0
 
 
@@ -49,11 +49,11 @@ def _write_atomic(path: str, data: bytes) -> None:
 
 
 def sign(args: Args) -> int:
-    from anpr.hotlist import document
+    from anpr.hotlist import document, keys
     from anpr.hotlist.entries import check_csv
 
     try:
-        key = document.load_private_key(args.key)
+        key = keys.load_private_key(args.key)
         records, problems = check_csv(args.csv, args.list)
     except (OSError, ValueError) as err:
         return fail(str(err))
@@ -75,10 +75,10 @@ def sign(args: Args) -> int:
 
 
 def _trusted(args: Args) -> dict[str, Any]:
-    from anpr.hotlist import document
+    from anpr.hotlist import keys
 
     specs = args.pub or list(load_config(args).hotlist.trusted_keys)
-    return document.load_trusted(specs)
+    return keys.load_trusted(specs)
 
 
 def verify(args: Args) -> int:
@@ -117,12 +117,12 @@ def verify(args: Args) -> int:
 
 
 def diff(args: Args) -> int:
-    from anpr.hotlist import document
+    from anpr.hotlist import document, keys
     from anpr.hotlist.base import DocumentRefused
 
     try:
         old, new = (document.read_unverified(Path(p).read_bytes()) for p in (args.old, args.new))
-        key = document.load_private_key(args.key) if args.key and args.output else None
+        key = keys.load_private_key(args.key) if args.key and args.output else None
     except (OSError, ValueError, DocumentRefused) as err:
         return fail(str(err))
     a = {(e["plate"], e.get("list_name", old.list_name)): dict(e) for e in old.entries}

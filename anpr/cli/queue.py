@@ -9,12 +9,21 @@ from typing import Any
 
 from anpr.cli.common import CommandError, add_config, add_json, add_output, load_config, print_json
 
+NO_OUTBOX = 3
+"""`anpr queue status` exit status when there is no outbox yet (distinct from 2, a bad config)."""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q = sub.add_parser("queue", help="inspect and operate the store-and-forward outbox")
     add_config(q)  # before or after the action: `anpr queue -c X status` or `anpr queue status -c X`
     qs = q.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
-    st = qs.add_parser("status", help="pending hits/reads, oldest age, bytes, evictions")
+    st = qs.add_parser(
+        "status",
+        help="pending hits/reads, oldest age, bytes, evictions",
+        description="Show the outbox as stored on disk. Read-only: never creates the outbox or its folder.",
+        epilog=f"Exit status: 0 shown; 2 bad config or unreadable outbox; {NO_OUTBOX} no outbox yet "
+        "(nothing queued on this device; nothing is created).",
+    )
     add_json(st)
     st.set_defaults(func=_status)
     dr = qs.add_parser("drain", help="publish what is pending to the configured broker, then exit")
@@ -42,12 +51,22 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _status(args: argparse.Namespace) -> int:
+    """Read-only (SQLite `mode=ro`): a status command must not create the state it reports on."""
+    import sqlite3
     from dataclasses import asdict
 
-    _app, box = _open(args)
-    st = asdict(box.stats())
-    st["path"] = str(box.path)
-    box.close()
+    from anpr.uplink.outbox_read import NoOutbox, read_stats
+    from anpr.uplink.sink import disk_reserve, outbox_path
+
+    app = load_config(args)
+    path = outbox_path(app.uplink, app.state_dir)
+    try:
+        st = asdict(read_stats(path, disk_reserve(app.uplink, app.state_dir)))
+    except NoOutbox:
+        raise CommandError(f"no outbox at {path}: nothing queued yet", NO_OUTBOX) from None
+    except (sqlite3.Error, OSError) as err:
+        raise CommandError(f"cannot read the outbox {path}: {err}") from None
+    st["path"] = str(path)
     if args.json:
         print_json(st)
     else:

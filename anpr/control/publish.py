@@ -19,7 +19,7 @@ from typing import Any
 from anpr.control.config import ControlConfig
 from anpr.control.receiver import make_client
 from anpr.control.store import Store
-from anpr.hotlist import document
+from anpr.hotlist import document, keys
 from anpr.hotlist.base import DocumentRefused
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def check_document(data: bytes, trusted_specs: tuple[str, ...], store: Store | N
     if not trusted_specs:
         raise PublishError("no trusted keys: set [hotlist] trusted_keys (the cars' keys) or pass --pub")
     try:
-        trusted = document.load_trusted(trusted_specs)
+        trusted = keys.load_trusted(trusted_specs)
         doc = document.decode(data, trusted)
     except ValueError as err:
         raise PublishError(str(err)) from None

@@ -7,10 +7,11 @@ import threading
 from typing import Any
 
 from anpr.control.config import ControlConfig
+from anpr.control.live import Hub
 from anpr.control.receiver import Receiver
 from anpr.control.retention import Retention
 from anpr.control.store import Store, open_store
-from anpr.control.web import Hub, build_app
+from anpr.control.web import build_app
 
 log = logging.getLogger(__name__)
 

@@ -1,24 +1,24 @@
-"""Where the control room keeps events, car status, quarantined payloads and issued hotlists.
+"""Where the control room keeps events, car status, quarantined payloads and issued hotlists: the queries.
 
-One class over two DB-API drivers: SQLite (the stdlib `sqlite3`, the default) and PostgreSQL (`psycopg` 3),
-picked by `database_url`. The SQL is shared (both speak `ON CONFLICT ... DO NOTHING/UPDATE`); only the
-DDL and the placeholder differ. De-duplication is the primary key on `event_id`: a re-sent event is a
-no-op insert, whichever receiver or car sends it, however often.
+One class over two DB-API drivers (`store_connect`: SQLite by default, or PostgreSQL), picked by
+`database_url`; the tables are `store_schema`'s. The SQL is shared (both speak `ON CONFLICT ... DO
+NOTHING/UPDATE`); only the DDL and the placeholder differ. De-duplication is the primary key on
+`event_id`: a re-sent event is a no-op insert, whichever receiver or car sends it, however often.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from anpr.control import store_schema
 from anpr.control.ingest import EventRow, Ingested, Quarantined, StatusRow
 from anpr.control.query import EventFilter, where_clause
+from anpr.control.store_connect import StoreError, connect, dialect
 
 log = logging.getLogger(__name__)
 
@@ -27,40 +27,6 @@ _COLUMNS = (
     "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final", "crop", "payload",
     "passage_id",
 )  # fmt: skip
-
-_DDL_COMMON = """
-CREATE TABLE IF NOT EXISTS events (
-  event_id TEXT PRIMARY KEY, kind TEXT NOT NULL, device_id TEXT NOT NULL, camera_id TEXT NOT NULL,
-  plate TEXT NOT NULL, confidence {real} NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
-  ts {real} NOT NULL, lat {real}, lon {real}, match_kind TEXT, reason TEXT, list_name TEXT, priority INTEGER,
-  hotlist_version BIGINT, final BOOLEAN NOT NULL, crop {blob}, payload TEXT NOT NULL, received_at {real} NOT NULL,
-  passage_id TEXT);
-CREATE INDEX IF NOT EXISTS events_kind_ts ON events (kind, ts);
-CREATE INDEX IF NOT EXISTS events_plate ON events (plate);
-CREATE INDEX IF NOT EXISTS events_received ON events (kind, received_at);
-CREATE TABLE IF NOT EXISTS cars (
-  device_id TEXT PRIMARY KEY, state TEXT NOT NULL, status TEXT, status_at {real}, last_heard {real},
-  last_event_at {real}, last_lat {real}, last_lon {real}, hotlist_version BIGINT);
-CREATE TABLE IF NOT EXISTS quarantine (
-  id {serial}, topic TEXT NOT NULL, payload {blob} NOT NULL, reason TEXT NOT NULL, received_at {real} NOT NULL);
-CREATE TABLE IF NOT EXISTS hotlists (
-  list_name TEXT NOT NULL, version BIGINT NOT NULL, kind TEXT NOT NULL, issued_at TEXT NOT NULL,
-  published_at {real} NOT NULL, key_id TEXT, entries INTEGER NOT NULL, sha256 TEXT NOT NULL,
-  PRIMARY KEY (list_name, version));
-CREATE TABLE IF NOT EXISTS users (
-  name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at {real} NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL, created_at {real} NOT NULL,
-  expires_at {real} NOT NULL);
-CREATE TABLE IF NOT EXISTS reviews (
-  device_id TEXT NOT NULL, passage_id TEXT NOT NULL, decision TEXT NOT NULL, note TEXT NOT NULL,
-  user_name TEXT NOT NULL, at {real} NOT NULL, PRIMARY KEY (device_id, passage_id));
-CREATE TABLE IF NOT EXISTS audit (
-  id {serial}, at {real} NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
-  remote TEXT);
-"""
-_SQLITE = {"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"}
-_POSTGRES = {"real": "DOUBLE PRECISION", "blob": "BYTEA", "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(_COLUMNS)}, received_at) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
@@ -87,10 +53,6 @@ _LIST_COLUMNS = (
 )
 
 
-class StoreError(Exception):
-    """A database that cannot be opened (bad URL, unreachable server, missing driver)."""
-
-
 @dataclass(slots=True)
 class AddResult:
     stored: list[EventRow] = field(default_factory=list)
@@ -99,66 +61,18 @@ class AddResult:
     quarantined: int = 0
 
 
-def _sqlite_path(url: str) -> Path:
-    return Path(url[len("sqlite:///") :])
-
-
 class Store:
     """Thread-safe: one write connection (the receiver's writer thread) and one read connection (the page)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.dialect = "sqlite" if url.startswith("sqlite:") else "postgres"
+        self.dialect = dialect(url)
         self._wlock, self._rlock = threading.Lock(), threading.Lock()
-        self._w = self._connect(autocommit=False)
-        self._r = self._connect(autocommit=True)
-        ddl = _DDL_COMMON.format(**(_SQLITE if self.dialect == "sqlite" else _POSTGRES))
+        self._w = connect(self.url, autocommit=False)
+        self._r = connect(self.url, autocommit=True)
         with self._wlock:
-            cur = self._w.cursor()
-            for stmt in filter(str.strip, ddl.split(";")):
-                cur.execute(stmt)
-            self._migrate(cur)
-            cur.execute("CREATE INDEX IF NOT EXISTS events_passage ON events (device_id, passage_id)")
+            store_schema.create(self._w.cursor(), self.dialect)
             self._w.commit()
-
-    def _migrate(self, cur: Any) -> None:
-        """A database made before events had `passage_id`: add the column and fill it from the payloads."""
-        if self.dialect == "sqlite":
-            cur.execute("SELECT name FROM pragma_table_info('events')")
-            if any(r[0] == "passage_id" for r in cur.fetchall()):
-                return
-            cur.execute("ALTER TABLE events ADD COLUMN passage_id TEXT")
-            cur.execute("UPDATE events SET passage_id = json_extract(payload, '$.passage_id')")
-        else:
-            cur.execute(
-                "SELECT 1 FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'passage_id'"
-            )
-            if cur.fetchall():
-                return
-            cur.execute("ALTER TABLE events ADD COLUMN passage_id TEXT")
-            cur.execute("UPDATE events SET passage_id = payload::jsonb ->> 'passage_id'")
-        log.info("events: passage_id added to a database made by an older version")
-
-    def _connect(self, autocommit: bool) -> Any:
-        if self.dialect == "sqlite":
-            path = _sqlite_path(self.url)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                con = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-                con.execute("PRAGMA journal_mode=WAL")
-                # FULL: a PUBACK is sent only after the commit, so the commit must survive a power cut.
-                con.execute("PRAGMA synchronous=FULL")
-            except (OSError, sqlite3.Error) as err:
-                raise StoreError(f"cannot open SQLite database {path}: {err}") from None
-            return _SqliteTx(con) if not autocommit else con
-        try:
-            import psycopg
-        except ImportError:
-            raise StoreError("PostgreSQL needs psycopg: pip install 'anpr[control]'") from None
-        try:
-            return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10)
-        except psycopg.Error as err:
-            raise StoreError(f"cannot connect to PostgreSQL: {err}") from None
 
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
@@ -180,7 +94,7 @@ class Store:
             with contextlib.suppress(Exception):  # closing a broken connection may fail; it is replaced anyway
                 self._w.close()
             try:
-                self._w = self._connect(autocommit=False)
+                self._w = connect(self.url, autocommit=False)
             except StoreError as err:
                 return str(err)
             return None
@@ -278,7 +192,7 @@ class Store:
                 if not getattr(self._r, "closed", False):
                     raise
                 # a PostgreSQL restart broke the connection: reopen it and ask once more
-                self._r = self._connect(autocommit=True)
+                self._r = connect(self.url, autocommit=True)
                 cur = self._r.cursor()
                 cur.execute(self._sql(sql), tuple(args))
             names = [d[0] for d in cur.description]
@@ -377,33 +291,6 @@ class Store:
                 con.close()
 
 
-class _SqliteTx:
-    """sqlite3 in autocommit mode with explicit BEGIN IMMEDIATE, so a batch is one write transaction."""
-
-    def __init__(self, con: sqlite3.Connection) -> None:
-        self.con = con
-        self._open = False
-
-    def cursor(self) -> sqlite3.Cursor:
-        if not self._open:
-            self.con.execute("BEGIN IMMEDIATE")
-            self._open = True
-        return self.con.cursor()
-
-    def commit(self) -> None:
-        if self._open:
-            self.con.execute("COMMIT")
-            self._open = False
-
-    def rollback(self) -> None:
-        if self._open:
-            self.con.execute("ROLLBACK")
-            self._open = False
-
-    def close(self) -> None:
-        self.con.close()
-
-
 def _values(ev: EventRow) -> tuple[Any, ...]:
     return tuple(getattr(ev, c) for c in _COLUMNS)
 
@@ -412,4 +299,4 @@ def open_store(url: str) -> Store:
     return Store(url)
 
 
-__all__ = ["AddResult", "EventFilter", "Quarantined", "Store", "StoreError", "open_store"]
+__all__ = ["AddResult", "Store", "open_store"]

@@ -4,8 +4,7 @@ Every route but /login, /healthz and the static files needs a login (anpr.contro
 live page and hits, operators also search and export, admins also publish hotlists and read the audit.
 
 Handlers are plain functions (Starlette runs them in its thread pool, which suits the blocking DB
-drivers); only the event stream is async. The receiver's writer thread hands new events to `Hub`,
-which passes them into the event loop with `call_soon_threadsafe`.
+drivers); only the event stream (`anpr.control.live`) and the uploads are async.
 """
 
 from __future__ import annotations
@@ -33,16 +32,15 @@ from anpr.control.auth import Auth, client_address
 from anpr.control.config import MapConfig, WebConfig
 from anpr.control.export import car_view, iso, render
 from anpr.control.headers import SecurityHeaders
-from anpr.control.ingest import EventRow
+from anpr.control.live import Hub
 from anpr.control.query import filter_from_params
-from anpr.control.store import AddResult, Store
+from anpr.control.store import Store
 from anpr.control.tiles import MBTiles
 from anpr.control.users import audit, audit_log, list_users
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_CLIENT_QUEUE = 1000  # a browser this far behind is dropped; it reconnects and reloads the lists
 
 
 def event_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -50,16 +48,6 @@ def event_json(row: dict[str, Any]) -> dict[str, Any]:
     out["received_at"] = iso(row["received_at"])
     out.pop("ts", None)
     return out
-
-
-def row_of(ev: EventRow, received_at: float) -> dict[str, Any]:
-    """The page's view of a freshly stored event: the same keys as `Store.events` rows."""
-    keys = ("event_id", "kind", "device_id", "camera_id", "plate", "confidence", "first_seen", "last_seen", "lat",
-            "lon", "match_kind", "reason", "list_name", "priority", "hotlist_version", "final",
-            "passage_id")  # fmt: skip
-    d = {k: getattr(ev, k) for k in keys}
-    d.update(has_crop=ev.crop is not None, received_at=iso(received_at))
-    return d
 
 
 def int_param(req: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -74,53 +62,6 @@ def int_param(req: Request, name: str, default: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise ValueError(f"{name} {value}: expected {lo}..{hi}")
     return value
-
-
-class Hub:
-    """Fans new events out to every open event stream."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._clients: set[asyncio.Queue[str]] = set()
-
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-
-    def on_stored(self, res: AddResult) -> None:
-        """Receiver listener (writer thread)."""
-        now = time.time()
-        msgs = [f"event: {ev.kind}\ndata: {json.dumps(row_of(ev, now))}\n\n" for ev in res.stored]
-        if res.statuses or res.stored:
-            msgs.append("event: cars\ndata: {}\n\n")
-        if msgs and self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._fanout, msgs)
-
-    def reviewed(self, key: tuple[str, str], review: dict[str, Any]) -> None:
-        """An operator confirmed or dismissed a hit: every open page updates the passage (event loop)."""
-        body = json.dumps({"device_id": key[0], "passage_id": key[1], "review": review})
-        self._fanout([f"event: review\ndata: {body}\n\n"])
-
-    def _fanout(self, msgs: list[str]) -> None:
-        for q in list(self._clients):
-            try:
-                for m in msgs:
-                    q.put_nowait(m)
-            except asyncio.QueueFull:
-                self._clients.discard(q)
-                log.warning("an event stream fell %d messages behind; dropped it", _CLIENT_QUEUE)
-
-    async def stream(self) -> AsyncIterator[str]:
-        q: asyncio.Queue[str] = asyncio.Queue(_CLIENT_QUEUE)
-        self._clients.add(q)
-        try:
-            yield "retry: 1000\n: connected\n\n"
-            while q in self._clients:
-                try:
-                    yield await asyncio.wait_for(q.get(), 15)
-                except asyncio.TimeoutError:
-                    yield ": ping\n\n"  # keeps proxies from closing an idle stream
-        finally:
-            self._clients.discard(q)
 
 
 Publisher = Callable[[bytes], Any]

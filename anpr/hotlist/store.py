@@ -19,11 +19,12 @@ from typing import Any, Literal
 import sqlite_utils
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from anpr.core.dbfile import private_file, rollback
-from anpr.hotlist import document
+from anpr.core.dbfile import rollback
+from anpr.hotlist import document, keys, store_schema
+from anpr.hotlist.admit import check_sequence, check_shrink, valid_rows
 from anpr.hotlist.base import DocumentRefused, HotlistStatus, RecheckHit
 from anpr.hotlist.config import HotlistConfig
-from anpr.hotlist.entries import COLUMNS, Row, now_iso, read_csv, row_to_record, to_row
+from anpr.hotlist.entries import COLUMNS, now_iso, read_csv, row_to_record
 from anpr.hotlist.matching import EntryMatcher
 from anpr.hotlist.recheck import RecentReads
 from anpr.types import Candidate, HotlistMatch, PlateRead
@@ -31,20 +32,7 @@ from anpr.types import Candidate, HotlistMatch, PlateRead
 log = logging.getLogger(__name__)
 
 ApplyResult = Literal["applied", "unchanged", "refused"]
-_META_COLUMNS = (
-    "version", "list_name", "issued_at", "key_id", "last_sync_attempt", "last_sync_success",
-    "last_refusal", "last_refusal_at", "skipped_entries", "source",
-)  # fmt: skip
 _INSERT = f"INSERT OR REPLACE INTO entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    private_file(path)  # the list names plates and reasons: its owner only
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
 
 
 class HotlistStore:
@@ -56,10 +44,10 @@ class HotlistStore:
         self.cfg = cfg
         self.trusted = dict(trusted)
         self._wlock = threading.Lock()
-        self._wconn = _connect(self.path)
+        self._wconn = store_schema.connect(self.path)
         self.db = sqlite_utils.Database(self._wconn)
-        self._create()
-        rconn = _connect(self.path)
+        store_schema.create(self.db, cfg.list_name)
+        rconn = store_schema.connect(self.path)
         # Lookups are random seeks: map the file and keep its pages cached (a 1 M list is about 85 MB).
         rconn.execute("PRAGMA mmap_size = 268435456")
         rconn.execute("PRAGMA cache_size = -65536")
@@ -70,21 +58,6 @@ class HotlistStore:
         self.recent = RecentReads(cfg.recheck_window_s, cfg.recheck_max_reads)
         self._listeners: list[Callable[[RecheckHit], None]] = []
         self.matcher.reload_wildcards()
-
-    def _create(self) -> None:
-        if not self.db["entries"].exists():
-            # WITHOUT ROWID (which sqlite-utils cannot declare): the primary key IS the table, so an exact
-            # lookup is one B-tree seek instead of index seek + row fetch (about half the time at 1 M rows).
-            ints = {"priority", "covert", "wildcard"}
-            sql_cols = ", ".join(f"{c} {'INTEGER' if c in ints else 'TEXT'}" for c in COLUMNS)
-            self.db.execute(f"CREATE TABLE entries ({sql_cols}, PRIMARY KEY (plate, list_name, origin)) WITHOUT ROWID")
-            self.db.execute("CREATE INDEX IF NOT EXISTS entries_wildcard ON entries(wildcard) WHERE wildcard = 1")
-        meta = self.db["meta"]
-        if not meta.exists():
-            cols: dict[str, Any] = {"id": int, **{c: str for c in _META_COLUMNS}}
-            cols.update(version=int, skipped_entries=int)
-            self.db.create_table("meta", cols, pk="id")
-            self.db.execute("INSERT INTO meta (id, list_name, skipped_entries) VALUES (1, ?, 0)", [self.cfg.list_name])
 
     def close(self) -> None:
         with self._wlock, self._rlock:
@@ -175,64 +148,19 @@ class HotlistStore:
                 log.error("hotlist refusal not recorded: %s", err)
             self._meta = self._read_meta()
 
-    def _check_sequence(self, doc: document.Document) -> bool:
-        """Raise DocumentRefused for a document that does not follow the version held; False if already held."""
-        held = self.version()
-        if doc.list_name != self.cfg.list_name:
-            raise DocumentRefused(
-                "wrong-list", f"document is for list {doc.list_name!r}, this unit follows {self.cfg.list_name!r}"
-            )
-        if held is not None and doc.version == held:
-            return False
-        if held is not None and doc.version < held:
-            raise DocumentRefused("older-version", f"version {doc.version} is older than the held version {held}")
-        if doc.kind == "delta":
-            if doc.base_version is None or doc.version <= doc.base_version:
-                raise DocumentRefused("malformed", f"delta {doc.base_version}->{doc.version} does not move forward")
-            if held is None or doc.base_version != held:
-                raise DocumentRefused(
-                    "gap", f"delta {doc.base_version}->{doc.version} does not start at the held version {held}"
-                )
-        return True
-
-    def _rows(self, records: Sequence[Mapping[str, Any]], origin: str, what: str) -> tuple[list[Row], int]:
-        rows: list[Row] = []
-        skipped = 0
-        for rec in records:
-            try:
-                rows.append(to_row(rec, origin, self.cfg.list_name))
-            except ValueError as err:
-                skipped += 1
-                if skipped <= 20:  # one line per bad entry, but not a million of them
-                    log.warning("hotlist %s: entry %r skipped: %s", what, rec.get("plate"), err)
-        if skipped:
-            log.warning("hotlist %s: %d invalid entries skipped", what, skipped)
-        return rows, skipped
-
-    def _check_shrink(self, new: int, version: int) -> None:
-        """Refuse a snapshot that would empty the list or cut it past `max_shrink` (a broken export, not news)."""
-        (held,) = self._wconn.execute("SELECT COUNT(*) FROM entries WHERE origin = 'signed'").fetchone()
-        if new == 0:
-            raise DocumentRefused("shrink", f"snapshot v{version} has no valid entry; {held} held are kept")
-        if held and new < held * (1.0 - self.cfg.max_shrink):
-            raise DocumentRefused(
-                "shrink",
-                f"snapshot v{version} has {new} valid entries, {held} held: more than "
-                f"{self.cfg.max_shrink:.0%} would go (sign with --allow-shrink if that is meant)",
-            )
-
     def apply_document(self, doc: document.Document, source: str) -> ApplyResult:
         """Apply a verified document. Raises DocumentRefused when it does not follow the version held."""
         with self._wlock:
-            if not self._check_sequence(doc):
+            if not check_sequence(doc, self.version(), self.cfg.list_name):
                 log.info("hotlist version %d from %s already held", doc.version, source)
                 now = now_iso()
                 self._set_meta(last_sync_attempt=now, last_sync_success=now)
                 self._meta = self._read_meta()
                 return "unchanged"
-            rows, skipped = self._rows(doc.entries, "signed", f"v{doc.version}")
+            rows, skipped = valid_rows(doc.entries, "signed", self.cfg.list_name, f"v{doc.version}")
             if doc.kind == "snapshot" and not doc.allow_shrink:
-                self._check_shrink(len(rows), doc.version)
+                (held,) = self._wconn.execute("SELECT COUNT(*) FROM entries WHERE origin = 'signed'").fetchone()
+                check_shrink(len(rows), held, doc.version, self.cfg.max_shrink)
             t0 = time.perf_counter()
             conn = self._wconn
             conn.execute("BEGIN IMMEDIATE")
@@ -266,7 +194,7 @@ class HotlistStore:
 
     def import_csv(self, path: str | Path) -> int:
         """Replace the unsigned local entries with a CSV (demo/tests; the field uses signed documents)."""
-        rows, _ = self._rows(list(read_csv(path)), "local", str(path))
+        rows, _ = valid_rows(list(read_csv(path)), "local", self.cfg.list_name, str(path))
         log.warning("hotlist: %d entries loaded from %s are UNSIGNED (fine for demo/tests only)", len(rows), path)
         with self._wlock:
             self._wconn.execute("BEGIN IMMEDIATE")
@@ -330,7 +258,7 @@ def store_path(cfg: HotlistConfig, state_dir: str | Path) -> Path:
 
 def build_hotlist(cfg: HotlistConfig, state_dir: str | Path) -> HotlistStore:
     """Open (creating if needed) the store; loads the demo CSV when `cfg.csv` is set. Raises ValueError for bad keys."""
-    store = HotlistStore(store_path(cfg, state_dir), cfg, document.load_trusted(cfg.trusted_keys))
+    store = HotlistStore(store_path(cfg, state_dir), cfg, keys.load_trusted(cfg.trusted_keys))
     if not cfg.trusted_keys:
         log.warning("hotlist: no trusted keys configured; every signed document will be refused")
     if cfg.csv:

@@ -20,7 +20,6 @@ All timing is in `captured_at` time, never wall time, so a replay is reproducibl
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections import deque
@@ -28,11 +27,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from anpr.track.base import PassageTracker, TrackUpdate
-from anpr.track.boxes import Box, centre, crop_box, crop_quality, iou
+from anpr.track.boxes import Box, centre, crop_quality, iou
 from anpr.track.config import TrackerConfig
 from anpr.track.identity import Look, look_of, other_plate, same_plate, similarity
+from anpr.track.observe import observe
 from anpr.track.state import OpenTrack
-from anpr.track.vote import tally
 from anpr.types import Detection, Image, Observation, Passage, PlateRead
 
 __all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
@@ -79,7 +78,7 @@ class IouTracker:
                 self._move(track, obs.detection.box, captured_at)
             if looks[obs_index] is not None and not self._disagrees(track, obs.read):
                 track.look = looks[obs_index]  # a read of another plate that joined does not become the look
-            if self._add(track, frame_seq, obs, image):
+            if observe(track, frame_seq, obs, image, self.config):
                 confident.append(track.passage())
         return TrackUpdate(confident=tuple(confident), ended=tuple(ended))
 
@@ -269,53 +268,3 @@ class IouTracker:
             track.velocity = (v[0], v[1], v[2], v[3])
         track.box = box
         track.last_seen = max(track.last_seen, at)
-
-    def _add(self, track: OpenTrack, frame_seq: int, obs: Observation, image: Image) -> bool:
-        """Record `obs`; True when the consensus has just become confident, or changed text once confident."""
-        track.observations.append(obs)
-        crop = crop_box(image, obs.detection.box)
-        if crop is not None:
-            quality = crop_quality(crop, obs.read)
-            if quality > track.best_quality:
-                track.best_crop, track.best_quality = crop, quality
-        if obs.read is None:
-            if track.confident_sent and track.reads_to_skip > 0:
-                track.reads_to_skip -= 1  # this one was skipped on purpose (see `settled`)
-            return False
-        cfg = self.config
-        track.reads.append((obs.read, min(1.0, obs.detection.width / cfg.full_weight_width_px)))
-        result = tally(
-            [r for r, _ in track.reads], weights=[w for _, w in track.reads], alternative_weight=cfg.alternative_weight
-        )
-        before = track.consensus
-        track.consensus = None if result is None else result.read
-        if track.confident_sent:
-            track.reads_to_skip = cfg.read_every_confident - 1
-            # A confident consensus that changes its mind is checked again at once, not at the passage's end.
-            now = track.consensus
-            changed = now is not None and before is not None and now.text != before.text
-            if changed and now is not None:
-                log.debug("passage %s consensus now %s at frame %d", track.passage_id, now.text, frame_seq)
-            return changed
-        if result is None:
-            return False
-        if result.confident(min_reads=cfg.min_reads, hit_confidence=cfg.hit_confidence) or self._confirmed(
-            track, result.read.text
-        ):
-            track.confident_sent = True
-            track.parent = None  # a car of its own
-            track.reads_to_skip = cfg.read_every_confident - 1
-            log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
-            return True
-        return False
-
-    def _confirmed(self, track: OpenTrack, text: str) -> bool:
-        """The plate, now near, read the same and sure `confirm_reads` times in a row.
-
-        The vote keeps every read, so a far approach's misreads can hold the consensus below
-        `hit_confidence` for the whole passage, and its hit would wait for the passage's end (max_gap_s)."""
-        n, cfg = self.config.confirm_reads, self.config
-        if n <= 0 or len(track.reads) < n:
-            return False
-        latest = itertools.islice(reversed(track.reads), n)  # no copy of the whole deque on every read
-        return all(r.text == text and r.confidence >= cfg.hit_confidence for r, _ in latest)

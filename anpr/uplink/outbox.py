@@ -3,11 +3,10 @@
 An event is committed before `put` returns. It counts as delivered only when the publisher hands its
 event_id to `ack` after the broker's PUBACK for that very message. Hits go out before reads, oldest
 first within a class. When the byte bound is reached the oldest reads are evicted (and counted), never
-a hit. When the disk is full the outbox gives room back, cheapest first: the WAL already in the
-database file, the disk reserve (`anpr.uplink.reserve`), then reads for a hit; what still cannot be
-written stays in memory (hits are never dropped), an alarm is raised, and the next `retry_spill` writes
-it down. What is left in memory at `close` is counted as lost. Delivered rows are kept for retention,
-then purged. The database holds plates and positions, so it is readable by its owner only.
+a hit (`outbox_retention`). When the disk is full the outbox gives room back (`outbox_full_disk`); what
+still cannot be written stays in memory (`outbox_spill`: hits are never dropped), an alarm is raised, and
+the next `retry_spill` writes it down. What is left in memory at `close` is counted as lost. Delivered
+rows are kept for retention, then purged. The database holds plates and positions: owner-only.
 """
 
 from __future__ import annotations
@@ -18,13 +17,16 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from anpr.core.dbfile import is_full, private_file, rollback
+from anpr.uplink.outbox_full_disk import give_room_back
+from anpr.uplink.outbox_read import stored_counts
+from anpr.uplink.outbox_retention import bump, evict_reads, purge_expired
 from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
+from anpr.uplink.outbox_spill import Spill
 from anpr.uplink.reserve import DiskReserve
 
 __all__ = ["Outbox", "OutboxStats", "QueuedEvent"]
@@ -56,13 +58,11 @@ class Outbox:
         self.read_retention_s = read_retention_s
         self.hit_retention_s = hit_retention_s
         self.audit_retention_s = audit_retention_s
-        self.spill_max = spill_max
         self._clock = clock
         self._lock = threading.Lock()
-        self._spill: OrderedDict[str, QueuedEvent] = OrderedDict()
+        self._spill = Spill(spill_max)
         self._acked_unsaved: dict[str, float] = {}
         self._over_bound_warned = False
-        self._mem_evicted = 0
         self.disk_full = False
         self.last_error: str | None = None
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10)
@@ -93,7 +93,7 @@ class Outbox:
             if not self._spill and self._insert_locked(items):
                 return True
             for it in items:
-                self._spill_locked(it)
+                self._spill.add(it)
             return False
 
     def _insert_locked(self, items: list[QueuedEvent], retry: bool = True) -> bool:
@@ -111,40 +111,15 @@ class Outbox:
         except sqlite3.Error as err:
             self._rollback()
             self._recount_locked()  # evictions inside the failed transaction were undone too
-            if retry and is_full(err) and self._free_space_locked(items):
-                return self._insert_locked(items, retry=False)
+            if retry and is_full(err):
+                freed = give_room_back(self._db, self.reserve, items)
+                self._recount_locked()  # the reads it evicted
+                if freed:
+                    return self._insert_locked(items, retry=False)
             self._raise_alarm(err)
             return False
         self._writable()
         return True
-
-    def _free_space_locked(self, items: list[QueuedEvent]) -> bool:
-        """The disk is full: give room back, cheapest first. True when something was freed."""
-        freed = False
-        with contextlib.suppress(sqlite3.Error):  # WAL frames already copied into the database file
-            busy, frames, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            freed = not busy and frames > 0
-        if self.reserve is not None and self.reserve.release():
-            freed = True
-        if any(it.kind == "hit" for it in items):
-            freed = self._evict_for_hits_locked(2 * sum(len(it.payload) for it in items) + 65536) or freed
-        return freed
-
-    def _evict_for_hits_locked(self, room: int) -> bool:
-        """Disk full: delete reads worth `room` bytes in their own transaction and shrink the WAL."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            evicted, lost = self._evict_reads_locked(room)
-            self._db.execute("COMMIT")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as err:
-            self._rollback()
-            self._recount_locked()
-            log.error("disk full: could not evict reads to make room for a hit: %s", err)
-            return False
-        if evicted:
-            log.error("disk full: evicted %d read(s) (%d never delivered) to commit hits", evicted, lost)
-        return evicted > 0
 
     def _recount_locked(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -161,45 +136,10 @@ class Outbox:
         """Evict the oldest reads (delivered ones first) until `item` fits; never a hit."""
         need = self._bytes + len(item.payload) - self.max_bytes
         if need > 0:
-            self._evict_reads_locked(need)
+            self._bytes -= evict_reads(self._db, need).freed_bytes
         if self._bytes + len(item.payload) > self.max_bytes and not self._over_bound_warned:
             self._over_bound_warned = True
             log.warning("outbox holds only hits and is over its bound of %d bytes; keeping them", self.max_bytes)
-
-    def _evict_reads_locked(self, need: int) -> tuple[int, int]:
-        """Inside a transaction: delete the oldest reads (delivered ones first) worth `need` bytes; never a
-        hit. Returns (evicted, never delivered); the latter is counted in `evicted_reads`."""
-        evicted = lost_total = 0
-        while need > 0:
-            rows = self._db.execute(
-                "SELECT id, size, delivered_at FROM events WHERE kind = 'read'"
-                " ORDER BY delivered_at IS NULL, id LIMIT 256"
-            ).fetchall()
-            if not rows:
-                break
-            dropped, lost = [], 0
-            for rid, size, delivered_at in rows:
-                dropped.append(rid)
-                need -= size
-                self._bytes -= size
-                lost += delivered_at is None
-                if need <= 0:
-                    break
-            self._db.executemany("DELETE FROM events WHERE id = ?", [(r,) for r in dropped])
-            evicted += len(dropped)
-            lost_total += lost
-            if lost:
-                self._bump_locked("evicted_reads", lost)
-        return evicted, lost_total
-
-    def _spill_locked(self, item: QueuedEvent) -> None:
-        self._spill[item.event_id] = item
-        while len(self._spill) > self.spill_max:
-            victim = next((k for k, v in self._spill.items() if v.kind == "read"), None)
-            if victim is None:
-                break  # only hits left: memory is the lesser evil
-            del self._spill[victim]
-            self._mem_evicted += 1
 
     def _raise_alarm(self, err: sqlite3.Error) -> None:
         self.last_error = f"{type(err).__name__}: {err}"
@@ -210,23 +150,18 @@ class Outbox:
     def _rollback(self) -> None:
         rollback(self._db)
 
-    def _bump_locked(self, key: str, n: int) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + ?", (key, n, n)
-        )
-
     def _flush_spill_locked(self) -> None:
         while self._spill:
-            key, item = next(iter(self._spill.items()))
+            item = self._spill.first()
             if not self._insert_locked([item]):
                 return
-            del self._spill[key]
+            self._spill.discard(item.event_id)
         if self._acked_unsaved:
             self._ack_db_locked(dict(self._acked_unsaved))
         elif self.disk_full:  # nothing left to write: prove the disk takes writes again
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._bump_locked("write_probes", 1)
+                bump(self._db, "write_probes", 1)
                 self._db.execute("COMMIT")
             except sqlite3.Error as err:
                 self._rollback()
@@ -255,7 +190,7 @@ class Outbox:
                     rows.append(QueuedEvent(eid, kind, bytes(payload), created))
             except sqlite3.Error as err:
                 log.error("outbox %s unreadable: %s", self.path, err)
-            rows.extend(self._spill.values())
+            rows.extend(self._spill)
             rows = [r for r in rows if r.event_id not in exclude and r.event_id not in self._acked_unsaved]
             rows.sort(key=lambda r: (r.kind != "hit", r.created_at))
             return rows[:limit]
@@ -266,7 +201,7 @@ class Outbox:
         with self._lock:
             todo = {}
             for eid in event_ids:
-                if self._spill.pop(eid, None) is None:
+                if not self._spill.discard(eid):
                     todo[eid] = now
             if todo:
                 self._acked_unsaved.update(todo)
@@ -297,32 +232,19 @@ class Outbox:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                expired = self._db.execute(
-                    "SELECT COUNT(*) FROM events WHERE kind = 'read' AND created_at < ? AND delivered_at IS NULL",
-                    (read_cut,),
-                ).fetchone()[0]
-                if expired:
-                    self._bump_locked("expired_reads", expired)
-                n = self._db.execute("DELETE FROM events WHERE kind = 'read' AND created_at < ?", (read_cut,)).rowcount
-                n += self._db.execute(
-                    "DELETE FROM events WHERE kind = 'hit' AND delivered_at IS NOT NULL AND delivered_at < ?",
-                    (hit_cut,),
-                ).rowcount
-                # The audit trail names plates too: personal data under the same law as the reads.
-                audit_cut = now - self.audit_retention_s
-                self._db.execute("INSERT OR REPLACE INTO audit_cutoff (id, cutoff) VALUES (1, ?)", (audit_cut,))
-                audited = self._db.execute("DELETE FROM audit WHERE at < ?", (audit_cut,)).rowcount
+                gone = purge_expired(self._db, read_cut, hit_cut, now - self.audit_retention_s)
                 self._db.execute("COMMIT")
             except sqlite3.Error as err:
                 self._rollback()
                 log.error("outbox purge failed: %s", err)
                 return 0
             self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
-        if n or audited:
+        if gone.events or gone.audit:
             log.info(
-                "outbox retention purged %d event(s) (%d never delivered) and %d audit record(s)", n, expired, audited
-            )
-        return int(n)
+                "outbox retention purged %d event(s) (%d never delivered) and %d audit record(s)",
+                gone.events, gone.expired_reads, gone.audit,
+            )  # fmt: skip
+        return gone.events
 
     def audit(self, kind: str, detail: Mapping[str, Any]) -> None:
         """Append one record (hit, alert, hotlist change...). Failure is logged, never raised."""
@@ -344,31 +266,25 @@ class Outbox:
             rows = self._db.execute(
                 f"SELECT event_id, kind, payload, created_at FROM events {where} ORDER BY id"
             ).fetchall()
-            spilled = list(self._spill.values())
+            spilled = self._spill.events()
         for eid, kind, payload, created in rows:
             yield QueuedEvent(eid, kind, bytes(payload), created)
         yield from spilled
 
     def stats(self) -> OutboxStats:
         with self._lock:
-            q = self._db.execute
-            counts = dict(q("SELECT kind, COUNT(*) FROM events WHERE delivered_at IS NULL GROUP BY kind").fetchall())
-            pbytes, oldest = q(
-                "SELECT COALESCE(SUM(size), 0), MIN(created_at) FROM events WHERE delivered_at IS NULL"
-            ).fetchone()
-            kept = q("SELECT COUNT(*) FROM events WHERE delivered_at IS NOT NULL").fetchone()[0]
-            meta = dict(q("SELECT key, value FROM meta").fetchall())
-            spill = list(self._spill.values())
-        oldest_all = [t for t in [oldest, *(s.created_at for s in spill)] if t is not None]
+            c = stored_counts(self._db)
+            spill = self._spill.events()
+        oldest_all = [t for t in [c.oldest_pending_at, *(s.created_at for s in spill)] if t is not None]
         return OutboxStats(
-            pending_hits=int(counts.get("hit", 0)) + sum(s.kind == "hit" for s in spill),
-            pending_reads=int(counts.get("read", 0)) + sum(s.kind == "read" for s in spill),
-            pending_bytes=int(pbytes) + sum(len(s.payload) for s in spill),
+            pending_hits=c.pending_hits + sum(s.kind == "hit" for s in spill),
+            pending_reads=c.pending_reads + sum(s.kind == "read" for s in spill),
+            pending_bytes=c.pending_bytes + sum(len(s.payload) for s in spill),
             oldest_pending_age_s=(self._clock() - min(oldest_all)) if oldest_all else None,
             stored_bytes=self._bytes,
-            delivered_kept=int(kept),
-            evicted_reads=int(meta.get("evicted_reads", 0)) + self._mem_evicted,
-            expired_reads=int(meta.get("expired_reads", 0)),
+            delivered_kept=c.delivered_kept,
+            evicted_reads=c.evicted_reads + self._spill.evicted_reads,
+            expired_reads=c.expired_reads,
             in_memory=len(spill),
             disk_full=self.disk_full,
             last_error=self.last_error,
@@ -379,10 +295,7 @@ class Outbox:
         """Write what is held in memory if the disk lets us, then close. Returns the (hits, reads) lost."""
         with self._lock:
             self._flush_spill_locked()
-            lost = (
-                sum(s.kind == "hit" for s in self._spill.values()),
-                sum(s.kind == "read" for s in self._spill.values()),
-            )
+            lost = (self._spill.count("hit"), self._spill.count("read"))
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()

@@ -60,6 +60,10 @@ def test_output_spellings_in_commands_owned_elsewhere() -> None:
 
 
 def test_queue_status_with_config_after_the_action(device: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from anpr.uplink.config import UplinkConfig
+    from anpr.uplink.sink import open_outbox
+
+    open_outbox(UplinkConfig(), device.parent / "state").close()  # status reads an outbox, never makes one
     assert main(["queue", "status", "-c", str(device), "--log-level", "WARNING", "--json"]) == 0
     st = json.loads(capsys.readouterr().out)
     assert st["path"].startswith(str(device.parent / "state"))

@@ -29,7 +29,7 @@ from anpr.control.config import BrokerConfig, control_from_dict
 from anpr.control.publish import publish_hotlist
 from anpr.control.receiver import Receiver
 from anpr.control.store import open_store
-from anpr.hotlist import document
+from anpr.hotlist import keys
 from anpr.uplink.wire import event_to_json
 
 pytestmark = pytest.mark.slow
@@ -162,7 +162,7 @@ def test_car_acl_matrix(deployed: Any) -> None:
         doc = snapshot(key, 7, [{"plate": "BBCL12"}], list_name="robados")
         ccfg = control_from_dict({
             "database_url": f"sqlite:///{tmp / 'control.sqlite'}", "broker": bcfg.model_dump(),
-            "hotlist": {"trusted_keys": [document.public_b64(key.public_key())]},
+            "hotlist": {"trusted_keys": [keys.public_b64(key.public_key())]},
         })  # fmt: skip
         pub = publish_hotlist(ccfg, doc, store)
         matrix.append(("control room: retained anpr/hotlist/robados", "Success"))

@@ -29,7 +29,7 @@ from helpers.uplink import Mosquitto
 
 from anpr.control.store import open_store
 from anpr.control.users import UserError, add_user, verify
-from anpr.hotlist import document
+from anpr.hotlist import keys
 
 pytestmark = pytest.mark.slow
 VIEWER = ("vera", "viewer-password-1", "viewer")
@@ -62,7 +62,7 @@ RANK = {"viewer": 0, "operator": 1, "admin": 2}
 
 def _serve(tmp_path: Path, broker: Mosquitto, extra: str = "", web_extra: str = "") -> tuple[ServeProcess, Path]:
     key = Ed25519PrivateKey.generate()
-    (tmp_path / "key.pub").write_text(document.public_b64(key.public_key()))
+    (tmp_path / "key.pub").write_text(keys.public_b64(key.public_key()))
     web = free_port()
     cfg = write_config(tmp_path / "control.toml", broker.port, web, f"sqlite:///{tmp_path / 'control.sqlite'}",
                        extra=f'[hotlist]\ntrusted_keys = ["{tmp_path / "key.pub"}"]\n{extra}')  # fmt: skip

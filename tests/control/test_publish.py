@@ -11,7 +11,7 @@ from helpers.uplink import Mosquitto
 
 from anpr.cli.main import main
 from anpr.control.store import open_store
-from anpr.hotlist import build_hotlist, document
+from anpr.hotlist import build_hotlist, keys
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.sources import MqttSource
 
@@ -20,7 +20,7 @@ def _config(tmp_path: Path, port: int, key: Ed25519PrivateKey) -> Path:
     cfg = tmp_path / "control.toml"
     cfg.write_text(
         f'database_url = "sqlite:///{tmp_path / "control.sqlite"}"\n[broker]\nhost = "127.0.0.1"\nport = {port}\n'
-        f'[hotlist]\ntrusted_keys = ["{document.public_b64(key.public_key())}"]\n'
+        f'[hotlist]\ntrusted_keys = ["{keys.public_b64(key.public_key())}"]\n'
     )
     return cfg
 
@@ -34,7 +34,7 @@ def test_publish_then_a_car_applies_it(tmp_path: Path, broker: Mosquitto, capsys
     assert "published robados v3 (2 entries) to anpr/hotlist/robados (retained)" in capsys.readouterr().out
 
     car_cfg = HotlistConfig(
-        csv=None, list_name="robados", trusted_keys=(document.public_b64(key.public_key()),), mqtt=True,
+        csv=None, list_name="robados", trusted_keys=(keys.public_b64(key.public_key()),), mqtt=True,
         mqtt_host="127.0.0.1", mqtt_port=broker.port, https_timeout_s=10,
     )  # fmt: skip
     car = build_hotlist(car_cfg, tmp_path / "car")
@@ -69,6 +69,6 @@ def test_publish_without_trusted_keys_or_broker(tmp_path: Path, capsys: pytest.C
     cfg.write_text(f'database_url = "sqlite:///{tmp_path / "c.sqlite"}"\n[broker]\nport = 1\n')
     assert main(["control", "publish-hotlist", str(doc), "-c", str(cfg)]) == 1
     assert "no trusted keys" in capsys.readouterr().err
-    pub = document.public_b64(key.public_key())
+    pub = keys.public_b64(key.public_key())
     assert main(["control", "publish-hotlist", str(doc), "-c", str(cfg), "--pub", pub]) == 1
     assert "cannot reach the broker" in capsys.readouterr().err

@@ -13,7 +13,8 @@ from helpers.uplink import make_event
 
 from anpr.control.ingest import EventRow, Quarantined, StatusRow, ingest, load_validator
 from anpr.control.query import EventFilter
-from anpr.control.store import Store, StoreError, open_store
+from anpr.control.store import Store, open_store
+from anpr.control.store_connect import StoreError
 from anpr.uplink.wire import event_to_json
 
 V = load_validator()

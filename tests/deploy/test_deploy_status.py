@@ -15,9 +15,9 @@ from helpers.deploy import ANPR, ROOT
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from anpr.app.health import CameraCounts, CameraSource, HealthSnapshot, Latency, PartError, Status
 from anpr.app.metrics import MeteredHealth, StatusCollector
 from anpr.app.status import read_status, write_atomic
+from anpr.app.status_record import CameraCounts, CameraSource, HealthSnapshot, Latency, PartError, Status
 from anpr.capture.base import SourceStats
 from anpr.hotlist.base import HotlistStatus
 from anpr.uplink.outbox_schema import OutboxStats

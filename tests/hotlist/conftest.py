@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from helpers.uplink import Mosquitto
 
-from anpr.hotlist import build_hotlist, document
+from anpr.hotlist import build_hotlist, keys
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.store import HotlistStore
 
@@ -30,7 +30,7 @@ def make_store(tmp_path: Path, key: Ed25519PrivateKey) -> Iterator[Callable[...,
     opened: list[HotlistStore] = []
 
     def make(**overrides: Any) -> HotlistStore:
-        fields: dict[str, Any] = {"csv": None, "trusted_keys": (document.public_b64(key.public_key()),)}
+        fields: dict[str, Any] = {"csv": None, "trusted_keys": (keys.public_b64(key.public_key()),)}
         fields.update(overrides)
         store = build_hotlist(HotlistConfig(**fields), tmp_path / "state")
         opened.append(store)

@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
-from anpr.hotlist import document
+from anpr.hotlist import document, keys
 
 LIMIT_MB = 64  # the bound above the steady state, whatever the document claims
 BOMB = 256 << 20  # inflated size of each bomb (the old reader held all of it, and more)
@@ -94,7 +94,7 @@ def _run_child(spec: dict[str, object]) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def bombs(tmp_path_factory: pytest.TempPathFactory, key: Ed25519PrivateKey) -> dict[str, tuple[Path, str]]:
-    kid = document.key_id(key.public_key())
+    kid = keys.key_id(key.public_key())
     folder = tmp_path_factory.mktemp("bombs")
     cases = {
         "header": (header_bomb(), "malformed"),
@@ -112,7 +112,7 @@ def bombs(tmp_path_factory: pytest.TempPathFactory, key: Ed25519PrivateKey) -> d
 
 
 def _cfg(key: Ed25519PrivateKey, **extra: object) -> dict[str, object]:
-    return {"csv": None, "trusted_keys": [document.public_b64(key.public_key())], **extra}
+    return {"csv": None, "trusted_keys": [keys.public_b64(key.public_key())], **extra}
 
 
 CASES = ["header", "forged v2", "signed v2, too large", "signed v2, body longer than signed", "forged v1"]

@@ -15,7 +15,7 @@ from helpers.hotlist import delta, read, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from anpr.hotlist import document
+from anpr.hotlist import keys
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.entries import plate_format
 from anpr.hotlist.matching import confusable_variants
@@ -189,7 +189,7 @@ def test_exact_never_missed(key: Ed25519PrivateKey, listed: list[tuple[str, int]
     records = [{"plate": p, "priority": rng.randint(0, 5)} for p in plates] + extra
     with tempfile.TemporaryDirectory() as tmp:
         cfg = HotlistConfig(csv=None, db=f"{tmp}/h.sqlite")
-        s = HotlistStore(cfg.db, cfg, {document.key_id(key.public_key()): key.public_key()})
+        s = HotlistStore(cfg.db, cfg, {keys.key_id(key.public_key()): key.public_key()})
         assert s.apply_bytes(snapshot(key, 1, records), "t") == "applied"
         for p in plates:
             m = s.match(read(p, plate_format(p)))

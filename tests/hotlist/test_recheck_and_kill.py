@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from helpers.hotlist import car_plates, delta, snapshot
 
-from anpr.hotlist import document
+from anpr.hotlist import keys
 from anpr.hotlist.base import RecheckHit
 from anpr.hotlist.store import HotlistStore
 from anpr.types import Candidate
@@ -71,13 +71,13 @@ def test_recheck_listener_error_is_contained(make_store: Callable[..., HotlistSt
 _APPLIER = """
 import logging, sys
 from pathlib import Path
-from anpr.hotlist import document
+from anpr.hotlist import keys
 from anpr.hotlist.config import HotlistConfig
 from anpr.hotlist.store import HotlistStore
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 db, doc, pub = sys.argv[1:4]
-k = document.load_public_key(pub)
-store = HotlistStore(db, HotlistConfig(csv=None), {document.key_id(k): k})
+k = keys.load_public_key(pub)
+store = HotlistStore(db, HotlistConfig(csv=None), {keys.key_id(k): k})
 print(store.apply_bytes(Path(doc).read_bytes(), "killed"), flush=True)
 """
 
@@ -102,7 +102,7 @@ def test_kill_9_mid_apply_leaves_old_or_new(
     store.apply_bytes(snapshot(key, 1, [{"plate": p} for p in old]), "t")
     store.close()
     proc = subprocess.Popen(
-        [sys.executable, "-c", _APPLIER, str(tmp_path / "h.sqlite"), str(doc), document.public_b64(key.public_key())],
+        [sys.executable, "-c", _APPLIER, str(tmp_path / "h.sqlite"), str(doc), keys.public_b64(key.public_key())],
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from helpers.hotlist import Records, delta, read, snapshot
 
-from anpr.hotlist import document
+from anpr.hotlist import document, keys
 from anpr.hotlist.base import DocumentRefused
 from anpr.hotlist.store import HotlistStore
 
@@ -81,7 +81,7 @@ def test_no_trusted_key_refuses_everything(make_store: Callable[..., HotlistStor
 def test_gzip_bomb_refused(key: Ed25519PrivateKey) -> None:
     big = snapshot(key, 1, [{"plate": "BBCL12", "note": "x" * 200_000}])
     with pytest.raises(DocumentRefused) as err:
-        document.decode(big, {document.key_id(key.public_key()): key.public_key()}, max_bytes=100_000)
+        document.decode(big, {keys.key_id(key.public_key()): key.public_key()}, max_bytes=100_000)
     assert err.value.reason == "too-large"
 
 
@@ -89,15 +89,15 @@ def test_trusted_key_from_file_and_pem(tmp_path, key: Ed25519PrivateKey) -> None
     from cryptography.hazmat.primitives import serialization
 
     b64 = tmp_path / "k.pub"
-    b64.write_text(document.public_b64(key.public_key()) + "\n")
+    b64.write_text(keys.public_b64(key.public_key()) + "\n")
     pem = tmp_path / "k.pem"
     pem.write_bytes(
         key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    ids = document.load_trusted([str(b64), str(pem), document.public_b64(key.public_key())])
-    assert list(ids) == [document.key_id(key.public_key())]
+    ids = keys.load_trusted([str(b64), str(pem), keys.public_b64(key.public_key())])
+    assert list(ids) == [keys.key_id(key.public_key())]
     with pytest.raises(ValueError, match="not a base64"):
-        document.load_public_key("not-a-key")
+        keys.load_public_key("not-a-key")
 
 
 def test_documents_follow_the_published_schema(key: Ed25519PrivateKey) -> None:
