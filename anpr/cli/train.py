@@ -83,9 +83,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sh.set_defaults(func=_cmd_ship)
 
     from anpr.cli.train_models import register_models
+    from anpr.cli.train_reader import register_reader_head
     from anpr.cli.train_recognizer import register_recognizer
 
     register_recognizer(tsub)
+    register_reader_head(tsub)
     register_models(tsub)
 
 
