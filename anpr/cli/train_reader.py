@@ -28,6 +28,9 @@ def register_reader_head(tsub: argparse._SubParsersAction[argparse.ArgumentParse
     p.add_argument("--models", type=Path, default=Path("models"), help="folder with the base reader models")
     p.add_argument("--renders", type=int, default=12000, help="rendered crops (default 12000)")
     p.add_argument("--night-share", type=float, default=0.5, help="share of renders made night IR")
+    p.add_argument(
+        "--real-glyphs", type=float, default=0.8, help="share of renders in glyphs cut from real train plates"
+    )
     p.add_argument("--real-variants", type=int, default=6, help="day crops per real box")
     p.add_argument("--real-night-variants", type=int, default=6, help="night copies per real box")
     p.add_argument("--minutes", type=float, default=25.0, help="time budget of the fit")
@@ -46,7 +49,9 @@ def _cmd_reader_head(args: argparse.Namespace) -> int:
     except ImportError as err:  # pragma: no cover - depends on the installed extras
         print(f"error: {err}; install the [train] extra (torch, onnx2torch)", file=sys.stderr)
         return 2
-    data = HeadSettings(args.renders, args.night_share, args.real_variants, args.real_night_variants, args.seed)
+    data = HeadSettings(
+        args.renders, args.night_share, args.real_glyphs, args.real_variants, args.real_night_variants, args.seed
+    )
     settings = RunSettings(data, args.minutes, args.epochs, neck=not args.no_neck, threads=args.threads)
     try:
         metrics = run(args.out, args.train_root, args.models, settings, args.resume)

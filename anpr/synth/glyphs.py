@@ -42,9 +42,28 @@ def available_fonts() -> tuple[str, ...]:
     return found
 
 
+_REAL_BANK: dict[str, tuple[Mask, ...]] = {}
+_REAL_SHARE = 0.0
+REAL = "real:"
+"""Font key prefix of the real-glyph bank (`use_real_bank`): `real:K` takes sample K of each character."""
+
+
+def use_real_bank(bank: dict[str, list[Mask]], share: float) -> None:
+    """Renders from now on take their glyphs from `bank` (real plate crops, `anpr.synth.real_glyphs`) with
+    probability `share`; characters the bank lacks come from the plate's face as before. Off by default:
+    with no bank no random number is drawn, so every other render stays as it was."""
+    global _REAL_SHARE
+    _REAL_BANK.clear()
+    _REAL_BANK.update({c: tuple(v) for c, v in bank.items() if v})
+    _REAL_SHARE = share if _REAL_BANK else 0.0
+    _raw_glyph.cache_clear()
+
+
 def pick_font(rng: random.Random) -> str:
     """A face for one plate. The draw is over the full candidate list, so a machine missing a face uses
     the same random numbers as one that has it (only that plate's glyph shapes change, not the rest)."""
+    if _REAL_SHARE and rng.random() < _REAL_SHARE:
+        return f"{REAL}{rng.randrange(1 << 16)}"
     wanted = rng.choice(FONT_CANDIDATES)
     return wanted if Path(wanted).is_file() else available_fonts()[0]
 
@@ -52,6 +71,11 @@ def pick_font(rng: random.Random) -> str:
 @functools.lru_cache(maxsize=4096)
 def _raw_glyph(font_path: str, char: str) -> Mask:
     """The glyph's ink, cropped tight, as a 0..255 mask (Pillow imported lazily: CLI stays light)."""
+    if font_path.startswith(REAL):
+        samples = _REAL_BANK.get(char)
+        if not samples:  # a character no train plate showed: the first machine face
+            return _raw_glyph(available_fonts()[0], char)
+        return samples[int(font_path[len(REAL) :]) % len(samples)]
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.truetype(font_path, _RASTER_SIZE) if font_path else ImageFont.load_default(_RASTER_SIZE)

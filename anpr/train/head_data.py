@@ -35,6 +35,8 @@ from anpr.types import Detection, Image
 log = logging.getLogger(__name__)
 
 Tensor = npt.NDArray[np.float32]
+VAL_SHARE = 0.1
+"""Share of source images held out for validation (`is_val`), the same for the fit and the glyph bank."""
 NIGHT_WIDTH = (45, 185)
 """Widths of the night crops a patrol car sees (far plates, IR): the range night degradations shrink to."""
 
@@ -43,6 +45,8 @@ NIGHT_WIDTH = (45, 185)
 class HeadSettings:
     renders: int = 8000
     night_share: float = 0.5
+    real_glyph_share: float = 0.0
+    """Share of renders whose glyphs are cut from real train plates (`anpr.synth.real_glyphs`)."""
     real_variants: int = 6
     real_night_variants: int = 6
     seed: int = 0
@@ -94,17 +98,27 @@ def rows_of(crop: Image, text: str, moto: bool, s: HeadSettings) -> list[tuple[T
     return None
 
 
-def render_rows(s: HeadSettings) -> Iterator[HeadRow]:
+def render_rows(s: HeadSettings, train_root: Path | None = None) -> Iterator[HeadRow]:
+    """Rows of `s.renders` rendered crops; with `s.real_glyph_share` and `train_root`, that share of them in
+    glyphs cut from the real train plates (held-out source images excluded)."""
+    from anpr.synth import glyphs, real_glyphs
     from anpr.synth.crops import make_crop
 
-    for i in range(s.renders):
-        rng = random.Random(f"{s.seed}:head:{i}")
-        c = make_crop(rng)
-        dark = rng.random() < s.night_share
-        img = night(c.image, rng) if dark else c.image
-        rows = rows_of(img, c.text, c.format.startswith("moto"), s)
-        for x, t in rows or []:
-            yield HeadRow(x, t, "render_night" if dark else "render", f"render:{i}")
+    if s.real_glyph_share > 0 and train_root is not None:
+        bank = real_glyphs.build_bank(train_root, lambda group: not is_val(group, VAL_SHARE))
+        glyphs.use_real_bank(bank, s.real_glyph_share)
+
+    try:
+        for i in range(s.renders):
+            rng = random.Random(f"{s.seed}:head:{i}")
+            c = make_crop(rng)
+            dark = rng.random() < s.night_share
+            img = night(c.image, rng) if dark else c.image
+            rows = rows_of(img, c.text, c.format.startswith("moto"), s)
+            for x, t in rows or []:
+                yield HeadRow(x, t, "render_night" if dark else "render", f"render:{i}")
+    finally:
+        glyphs.use_real_bank({}, 0.0)  # renders elsewhere in this process stay in the machine faces
 
 
 def real_crops(path: Path, text: str, box: tuple[float, float, float, float], s: HeadSettings) -> Iterator[Image]:

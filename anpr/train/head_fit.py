@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from anpr.ocr.ctc import ALPHABET
-from anpr.train.head_data import is_val
+from anpr.train.head_data import VAL_SHARE, is_val
 from anpr.train.reader_head import CLASSES, Features
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class FitSettings:
     """L2 weight of the distance from the starting head."""
     neck_lr: float = 0.25
     """The neck's learning rate, as a share of `lr`."""
-    val_share: float = 0.1
+    val_share: float = VAL_SHARE
     seed: int = 0
     threads: int = 2
 

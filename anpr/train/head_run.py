@@ -70,7 +70,7 @@ def run(out: Path, train_root: Path, models: Path, s: RunSettings, resume: bool)
     real = _cached_features(
         out / "features-real.npz", head_data.real_head_rows(train_root, REAL_SETS, s.data), extractor
     )
-    rend = _cached_features(out / "features-render.npz", head_data.render_rows(s.data), extractor)
+    rend = _cached_features(out / "features-render.npz", head_data.render_rows(s.data, train_root), extractor)
     data = reader_head.Features(
         real.feats + rend.feats, real.texts + rend.texts, real.sources + rend.sources, real.groups + rend.groups
     )
