@@ -1,7 +1,7 @@
 """`anpr train dataset|heldout|detector|export|ship`: build the plate detector (the [train] extra).
 
 The recognizer's commands are in anpr/cli/train_recognizer.py, the model files' build steps (extract,
-quantise, optimise, test data) in anpr/cli/train_models.py.
+quantise, optimise, test data) in anpr/cli/train_models.py, the detector's resize in anpr/cli/train_resize.py.
 """
 
 from __future__ import annotations
@@ -85,10 +85,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from anpr.cli.train_models import register_models
     from anpr.cli.train_reader import register_reader_head
     from anpr.cli.train_recognizer import register_recognizer
+    from anpr.cli.train_resize import register_resize
 
     register_recognizer(tsub)
     register_reader_head(tsub)
     register_models(tsub)
+    register_resize(tsub)
 
 
 def _dataset_args(p: argparse.ArgumentParser) -> None:

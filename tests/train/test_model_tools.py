@@ -24,6 +24,7 @@ NEW_COMMANDS = (
     ("train", "quantize-reader"),
     ("train", "quantize-detector"),
     ("train", "optimize-detector"),
+    ("train", "resize-detector"),
     ("train", "detector-test-data"),
     ("train", "recognizer-test-model"),
     ("bench", "two-rows"),
