@@ -33,6 +33,8 @@ class CameraCounts:
     detections: int = 0
     reads: int = 0
     passages: int = 0
+    unread: int = 0
+    """Passages that ended without a plate read, so without an event (`anpr.app.passage_events.unread`)."""
     hits: int = 0
     fps: float = 0.0
 

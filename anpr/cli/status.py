@@ -38,7 +38,8 @@ def render(st: dict[str, Any]) -> list[str]:
         lines.append(
             f"camera {cid:10} {state:12} {cam.get('fps', 0):5.1f} fps  frames {cam.get('frames', 0)}  "
             f"dropped {cam.get('queue_dropped', 0) + src.get('dropped', 0)}  reads {cam.get('reads', 0)}  "
-            f"passages {cam.get('passages', 0)}  hits {cam.get('hits', 0)}  reconnects {src.get('reconnects', 0)}"
+            f"passages {cam.get('passages', 0)} (unread {cam.get('unread', 0)})  hits {cam.get('hits', 0)}  "
+            f"reconnects {src.get('reconnects', 0)}"
         )
     if health.get("errors"):
         lines.append("errors   " + ", ".join(f"{k} {v}" for k, v in health["errors"].items()))
