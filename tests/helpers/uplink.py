@@ -147,6 +147,7 @@ class Subscriber:
         self.kinds: dict[str, str] = {}
         self.invalid: list[str] = []
         self.status: dict[str, Any] | None = None
+        self.statuses: list[dict[str, Any]] = []  # every status message, in order
         self.subscribed = threading.Event()
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{port}", protocol=mqtt.MQTTv5)
@@ -167,6 +168,7 @@ class Subscriber:
         data = json.loads(msg.payload)
         if msg.topic.endswith("/status"):
             self.status = data
+            self.statuses.append(data)
             return
         if self.validator is not None and not self.validator.is_valid(data):
             self.invalid.append(data.get("event_id", "?"))
