@@ -124,13 +124,15 @@ def build_pipeline(
     alerts: AlertSink | None = None,
     decorate: Callable[[Stages], Stages] | None = None,
     health: Health | None = None,
+    status_extra: Callable[[], dict[str, Any]] | None = None,
 ) -> Pipeline:
     """The pipeline of `cfg`: its stages, its cameras' sources (or `sources`) and the `[uplink]` event policy.
 
     `with_uplink`: events go to the outbox and the broker (whose status message reports this pipeline)
     and hits raise the in-car alerts; without it events only reach `on_event`. `alerts` replaces the alert
     sink (a bench's timing recorder); `decorate` wraps the built stages (a bench's timers, the replay's
-    annotator); `health` replaces the counters (the daemon's Prometheus-metered ones).
+    annotator); `health` replaces the counters (the daemon's Prometheus-metered ones); `status_extra` adds
+    keys to the MQTT status message (the daemon's loss at its last exit, once).
     Raises `StartupError` with an actionable message when a stage or a source cannot be built.
     """
     from anpr.app.status import uplink_status
@@ -139,7 +141,9 @@ def build_pipeline(
 
     def status() -> dict[str, Any]:
         # The publisher starts (and may report) before the pipeline exists: nothing to say until then.
-        return uplink_status(built[0], device_id=cfg.device_id) if built else {}
+        if not built:
+            return {}
+        return {**uplink_status(built[0], device_id=cfg.device_id), **(status_extra() if status_extra else {})}
 
     stages = build_stages(cfg, with_uplink=with_uplink, hotlist=hotlist, on_event=on_event, status_provider=status)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from anpr.app.metrics_config import MetricsConfig
 from anpr.capture.config import CameraConfig
@@ -57,6 +57,13 @@ class AppConfig(Section):
     gps: GpsConfig = GpsConfig()
     uplink: UplinkConfig = UplinkConfig()
     metrics: MetricsConfig = MetricsConfig()
+
+    @field_validator("device_id")
+    @classmethod
+    def _not_hotlist(cls, v: str) -> str:
+        if v == "hotlist":  # {prefix}/hotlist/... carries the signed lists (and the broker tool refuses the name)
+            raise ValueError("device_id 'hotlist' is reserved for the hotlist topics; choose another")
+        return v
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> AppConfig:

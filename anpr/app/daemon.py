@@ -1,8 +1,9 @@
 """`anpr run`: the long-running service of the car and the gantry.
 
 SIGINT/SIGTERM stop the cameras, drain in-flight frames, end open passages and flush the outbox before
-exit. Under systemd (`Type=notify`) it reports READY once the stages are built, and pings the watchdog
-only while frames actually flow, so a hung camera or inference thread trips `WatchdogSec=`.
+exit; events it still could not write (a full disk) are recorded for the next start (anpr.app.last_exit).
+Under systemd (`Type=notify`) it reports READY once the stages are built, and pings the watchdog only while
+frames actually flow, so a hung camera or inference thread trips `WatchdogSec=`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from anpr.app.config import AppConfig
+from anpr.app.last_exit import ExitLoss, ExitNote, Once, exit_path, read_loss
 from anpr.app.status import collect, status_path, summary_line, write_atomic
 
 if TYPE_CHECKING:
@@ -93,9 +96,16 @@ def run_daemon(cfg: AppConfig) -> int:
     signal.signal(signal.SIGINT, _on_signal)
 
     built: list[Pipeline] = []
+    note = ExitNote(exit_path(cfg.state_dir))
+    previous = read_loss(note.path)  # blanked once this run is up; until then a failed start keeps it
+    if previous is not None:
+        log.warning(
+            "the last exit (%s) lost %d hit(s) and %d read(s) it could not write",
+            previous.at.isoformat(), previous.hits, previous.reads,
+        )  # fmt: skip
 
     def snapshot() -> Status:
-        return collect(built[0], device_id=cfg.device_id)
+        return collect(built[0], device_id=cfg.device_id, lost_at_last_exit=previous)
 
     registry = None
     health = None
@@ -107,7 +117,8 @@ def run_daemon(cfg: AppConfig) -> int:
     _release_reserve_if_full(cfg)
     try:
         store = open_hotlist_store(cfg)  # kept typed: the sync sources apply documents to it
-        pipeline = build_pipeline(cfg, with_uplink=True, hotlist=store, health=health)
+        once = Once(None if previous is None else previous.to_dict())  # the first MQTT status carries it
+        pipeline = build_pipeline(cfg, with_uplink=True, hotlist=store, health=health, status_extra=once.take)
     except StartupError as err:
         if _disk_full(err):  # not a config fault: exit so that systemd tries again once there is room
             print(
@@ -148,8 +159,9 @@ def run_daemon(cfg: AppConfig) -> int:
         writer.start()
     if notify is not None:
         notify.notify("READY=1")
+    note.reset()  # the status file and the first MQTT status say it from now on
     log.info("anpr running: device %s, %d camera(s)", cfg.device_id, len(pipeline.sources))
-    lost = 0
+    lost = (0, 0)
     try:
         pipeline.run(stop)
     finally:
@@ -169,10 +181,12 @@ def run_daemon(cfg: AppConfig) -> int:
             metrics.close()
         if stages.sink is not None:
             lost = stages.sink.close()
+            if any(lost):
+                note.record(ExitLoss(*lost, at=datetime.now(timezone.utc)))
         if stages.position is not None:
             stages.position.close()
         log.info("anpr stopped: %d event(s) emitted; %s", pipeline.events_emitted, pipeline.health.snapshot().to_dict())
-    return EXIT_TEMPFAIL if lost else 0
+    return EXIT_TEMPFAIL if any(lost) else 0
 
 
 def _release_reserve_if_full(cfg: AppConfig) -> None:

@@ -23,6 +23,7 @@ class CameraHealth:
     detections: int = 0
     reads: int = 0
     passages: int = 0
+    unread: int = 0
     hits: int = 0
     last_frame_mono: float | None = None
     _stamps: deque[float] = field(default_factory=lambda: deque(maxlen=64))
@@ -75,6 +76,11 @@ class Health:
         with self._lock:
             self._cam(camera_id).passages += 1
 
+    def unread(self, camera_id: str) -> None:
+        """A passage ended without a plate read (no consensus, or one at confidence 0): it sent no event."""
+        with self._lock:
+            self._cam(camera_id).unread += 1
+
     def hit(self, camera_id: str) -> None:
         """A hit was raised (early, final or on a re-check): counted now, not when its passage ends."""
         with self._lock:
@@ -112,6 +118,7 @@ class Health:
                         detections=c.detections,
                         reads=c.reads,
                         passages=c.passages,
+                        unread=c.unread,
                         hits=c.hits,
                         fps=round(c.fps(), 2),
                     )

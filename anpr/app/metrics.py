@@ -38,6 +38,7 @@ _CAMERA_FIELDS: tuple[tuple[Callable[[CameraCounts], float], str, str, bool], ..
     (lambda c: c.detections, "anpr_detections", "plate boxes found", True),
     (lambda c: c.reads, "anpr_reads", "plate boxes read to a valid plate", True),
     (lambda c: c.passages, "anpr_passages", "vehicle passages ended", True),
+    (lambda c: c.unread, "anpr_passages_unread", "passages ended without a plate read (no event sent)", True),
     (lambda c: c.hits, "anpr_hits", "hotlist hits raised (counted when raised, not when the passage ends)", True),
     (lambda c: c.fps, "anpr_camera_fps", "processed frames per second (recent)", False),
 )

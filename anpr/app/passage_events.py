@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from anpr.core.ids import new_event_id
-from anpr.types import EventKind, Fix, HotlistMatch, Image, Passage, PlateEvent
+from anpr.types import EventKind, Fix, HotlistMatch, Image, Passage, PlateEvent, PlateRead
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,29 @@ def encode_crop(crop: Image, max_bytes: int) -> bytes | None:
     return None
 
 
+def unread(read: PlateRead | None) -> bool:
+    """True when a passage's consensus names no plate: none at all, an empty text, or a confidence that is
+    not above 0. The vote gives 0 when a character of its text was chosen by no read (it came from the
+    reads' alternatives only): a guess no read supports, which the control room would only find in a plate
+    search as a car that was never seen. A low confidence above 0 is still a read and is published."""
+    return read is None or not read.text or not read.confidence > 0.0  # `not >` also catches NaN
+
+
+def log_unread(passage: Passage) -> None:
+    """Say why a passage that ended sends no event (DEBUG when nothing was read, INFO when a text is dropped)."""
+    read = passage.consensus
+    if read is None:
+        log.debug("passage %s on %s ended with no plate read (%d detection(s)): no event",
+                  passage.passage_id, passage.camera_id, len(passage.observations))  # fmt: skip
+        return
+    log.info(
+        "passage %s on %s ended with no plate read: the consensus %r has confidence %.3f (no read chose all "
+        "its characters; %d read(s)): no event",
+        passage.passage_id, passage.camera_id, read.text, read.confidence,
+        sum(1 for o in passage.observations if o.read is not None),
+    )  # fmt: skip
+
+
 def build_event(
     passage: Passage,
     *,
@@ -52,9 +75,10 @@ def build_event(
     policy: EventPolicy,
     final: bool,
 ) -> PlateEvent | None:
-    """The event for a passage, or None when the passage never produced a valid read."""
+    """The event for a passage, or None when its consensus names no plate (`unread`) and no hit was raised
+    for it (a hit once raised is never withdrawn: its final event goes whatever the consensus became)."""
     read = passage.consensus
-    if read is None:
+    if read is None or (match is None and unread(read)):
         return None
     kind: EventKind = "hit" if match is not None else "read"
     want_crop = policy.crop_for_hits if kind == "hit" else policy.crop_for_reads

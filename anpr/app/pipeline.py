@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
 from anpr.app.overlap import AheadStats, run_two_workers
-from anpr.app.passage_events import EventPolicy, build_event
+from anpr.app.passage_events import EventPolicy, build_event, log_unread, unread
 from anpr.app.stages import Stages
 from anpr.core.ids import new_event_id
 from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
@@ -147,10 +147,10 @@ class Pipeline:
         return self._guarded("read", lambda: reader.read(frame.image, det))
 
     def _match(self, passage: Passage) -> HotlistMatch | None:
-        if self.stages.matcher is None or passage.consensus is None:
-            return None
-        matcher = self.stages.matcher
         read = passage.consensus
+        if self.stages.matcher is None or read is None or unread(read):
+            return None  # a text no read supports raises no alert
+        matcher = self.stages.matcher
         return self._guarded("hotlist", lambda: matcher.match(read))
 
     def _fix(self, passage: Passage) -> Fix | None:
@@ -169,9 +169,13 @@ class Pipeline:
 
     def _finish(self, passage: Passage, queued_mono: float | None) -> None:
         early = self._early_hits.pop(passage.passage_id, None)
+        self.health.passage(passage.camera_id)
+        if early is None and unread(passage.consensus):
+            self.health.unread(passage.camera_id)  # no plate: counted, logged, and no event
+            log_unread(passage)
+            return
         # The final consensus is the better read; but a hit once raised is never silently withdrawn.
         match = self._match(passage) or early
-        self.health.passage(passage.camera_id)
         alert = match is not None and early is None
         if alert:
             self.health.hit(passage.camera_id)  # not raised early: this is the hit being raised

@@ -176,6 +176,8 @@ def replay(
         "frames": processed,
         "events": len(events),
         "hits": sum(1 for e in events if e.kind == "hit" and e.final),
+        "passages": sum(c.passages for c in snap.cameras.values()),
+        "unread_passages": sum(c.unread for c in snap.cameras.values()),  # ended without a plate: no event
         "wall_s": round(wall, 3),
         "fps": round(processed / wall, 2) if wall > 0 else 0.0,
         "corrupt_frames": source.stats().corrupt,
@@ -204,7 +206,8 @@ def replay(
 def _print_summary(s: dict[str, Any]) -> None:
     print(
         f"replayed {s['frames']} frames in {s['wall_s']:.1f} s ({s['fps']:.1f} fps): "
-        f"{s['events']} events, {s['hits']} hotlist hits, {s['corrupt_frames']} corrupt frames",
+        f"{s['events']} events ({s['passages']} passages, {s['unread_passages']} without a plate read), "
+        f"{s['hits']} hotlist hits, {s['corrupt_frames']} corrupt frames",
         file=sys.stderr,
     )
     if s["errors"]:

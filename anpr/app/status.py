@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from anpr.app.last_exit import ExitLoss, exit_path, read_loss
 from anpr.app.status_record import CameraSource, HealthSnapshot, Part, PartError, Status, plain
 from anpr.gps.base import GpsStatus
 from anpr.hotlist.base import HotlistStatus
@@ -52,8 +53,9 @@ def _sources(pipeline: Pipeline) -> dict[str, CameraSource]:
     return {s.camera_id: CameraSource(s.live, s.stats()) for s in pipeline.sources}
 
 
-def collect(pipeline: Pipeline, *, device_id: str) -> Status:
-    """The status of a running pipeline, each part read on its own (one failing part hides no other)."""
+def collect(pipeline: Pipeline, *, device_id: str, lost_at_last_exit: ExitLoss | None = None) -> Status:
+    """The status of a running pipeline, each part read on its own (one failing part hides no other);
+    `lost_at_last_exit`: what the run before lost at its exit (the daemon's, read at its start)."""
     stages = pipeline.stages
     sink, matcher, position = stages.sink, stages.matcher, stages.position
     return Status(
@@ -69,6 +71,7 @@ def collect(pipeline: Pipeline, *, device_id: str) -> Status:
         mqtt=None if sink is None else _part(sink.mqtt_stats),
         hotlist=None if matcher is None else _part(matcher.status),
         gps=None if position is None else _part(position.status),
+        lost_at_last_exit=lost_at_last_exit,
     )
 
 
@@ -113,11 +116,14 @@ def read_status(path: Path) -> tuple[dict[str, Any] | None, float | None]:
 
 
 def offline_status(cfg: AppConfig) -> dict[str, Any]:
-    """Outbox and hotlist read from their files (the daemon is not running). Creates nothing."""
+    """Outbox and hotlist read from their files, and what the daemon lost at its last exit (it is not
+    running). Creates nothing."""
     from anpr.hotlist.store import HotlistStore, store_path
     from anpr.uplink.sink import open_outbox, outbox_path
 
-    out: dict[str, Any] = {"device_id": cfg.device_id, "outbox": None, "hotlist": None}
+    loss = read_loss(exit_path(cfg.state_dir))
+    out: dict[str, Any] = {"device_id": cfg.device_id, "outbox": None, "hotlist": None,
+                           "lost_at_last_exit": None if loss is None else loss.to_dict()}  # fmt: skip
     opath = outbox_path(cfg.uplink, cfg.state_dir)
     if opath.is_file():
 

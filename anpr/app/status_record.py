@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from anpr.app.last_exit import ExitLoss
+
 if TYPE_CHECKING:
     from anpr.capture.base import SourceStats
     from anpr.gps.base import GpsStatus
@@ -33,6 +35,8 @@ class CameraCounts:
     detections: int = 0
     reads: int = 0
     passages: int = 0
+    unread: int = 0
+    """Passages that ended without a plate read, so without an event (`anpr.app.passage_events.unread`)."""
     hits: int = 0
     fps: float = 0.0
 
@@ -116,6 +120,8 @@ class Status:
     """The publisher's counters; None when nothing is published."""
     hotlist: Part[HotlistStatus] | None = None
     gps: Part[GpsStatus] | None = None
+    lost_at_last_exit: ExitLoss | None = None
+    """Events the run before this one could not write at its exit (anpr.app.last_exit); None: none lost."""
 
     def to_dict(self, state: str | None = None) -> dict[str, Any]:
         """The JSON form (the status file; `state` is the daemon's: running or stopped)."""
@@ -134,6 +140,7 @@ class Status:
             "mqtt": _part_dict(self.mqtt, plain),
             "hotlist": _part_dict(self.hotlist, plain),
             "gps": _part_dict(self.gps, _gps_dict),
+            "lost_at_last_exit": None if self.lost_at_last_exit is None else self.lost_at_last_exit.to_dict(),
         }
         if state is not None:
             out["state"] = state

@@ -38,7 +38,8 @@ def render(st: dict[str, Any]) -> list[str]:
         lines.append(
             f"camera {cid:10} {state:12} {cam.get('fps', 0):5.1f} fps  frames {cam.get('frames', 0)}  "
             f"dropped {cam.get('queue_dropped', 0) + src.get('dropped', 0)}  reads {cam.get('reads', 0)}  "
-            f"passages {cam.get('passages', 0)}  hits {cam.get('hits', 0)}  reconnects {src.get('reconnects', 0)}"
+            f"passages {cam.get('passages', 0)} (unread {cam.get('unread', 0)})  hits {cam.get('hits', 0)}  "
+            f"reconnects {src.get('reconnects', 0)}"
         )
     if health.get("errors"):
         lines.append("errors   " + ", ".join(f"{k} {v}" for k, v in health["errors"].items()))
@@ -66,6 +67,12 @@ def render(st: dict[str, Any]) -> list[str]:
         )
     elif hl:
         lines.append(f"hotlist  {hl.get('error')}")
+    lost = st.get("lost_at_last_exit")
+    if isinstance(lost, dict):
+        lines.append(
+            f"LOST     events lost at last exit: {lost.get('events')} ({lost.get('at')}): {lost.get('hits')} "
+            f"hit(s) and {lost.get('reads')} read(s) the full disk could not hold"
+        )
     gps = st.get("gps")
     if isinstance(gps, dict) and "error" not in gps:
         lines.append(
@@ -73,6 +80,20 @@ def render(st: dict[str, Any]) -> list[str]:
             + (f", {gps['error']}" if gps.get("error") else "")
         )
     return lines
+
+
+def _exited_since(report: dict[str, Any], snap: dict[str, Any] | None) -> bool:
+    """Whether the daemon recorded a loss at its exit after its last snapshot was written."""
+    from datetime import datetime
+
+    lost, written = report.get("lost_at_last_exit"), (snap or {}).get("written_unix")
+    if not isinstance(lost, dict) or not isinstance(written, (int, float)):
+        return False
+    try:
+        at = datetime.fromisoformat(str(lost.get("at")).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return at.timestamp() >= float(written)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -91,6 +112,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if snap is not None and snap.get("state") != "stopped":
             state, code = "stale", 1
         report = offline_status(cfg)
+        if state == "stale" and _exited_since(report, snap):
+            state, code = "stopped", 3  # it stopped on a full disk, which also kept its last snapshot out
     if args.json:
         print_json({"state": state, "status_age_s": age, "status": report})
         return code

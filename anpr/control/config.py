@@ -11,14 +11,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
-from anpr.core.mqtt_auth import MqttAuth
+from anpr.core.mqtt_auth import TOPIC_PREFIX, MqttAuth
 from anpr.core.settings import Section, read_toml, validate
 
 
 class BrokerConfig(MqttAuth):
     host: str = Field(default="localhost", description="MQTT broker host")
     port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 is usual with TLS)")
-    prefix: str = Field(default="anpr", pattern=r"^[A-Za-z0-9_/-]{1,64}$", description="topic prefix of the cars")
+    prefix: str = Field(
+        default="anpr", pattern=TOPIC_PREFIX, max_length=64, description="topic prefix of the cars (levels allowed)"
+    )
     client_id: str = Field(
         default="", max_length=128, description="MQTT client id; empty: anpr-control-{hostname}-{port of the web page}"
     )

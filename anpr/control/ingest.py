@@ -130,7 +130,9 @@ def split_topic(prefix: str, topic: str) -> tuple[str, str] | None:
 def ingest(
     prefix: str, topic: str, payload: bytes, validator: SchemaCheck, max_bytes: int = 1 << 20
 ) -> Ingested | None:
-    """Classify one message. None only for an empty retained status (a cleared topic: nothing to keep).
+    """Classify one message. None when there is nothing to keep: an empty retained status (a cleared topic),
+    or the control room's own hotlist document (`{prefix}/hotlist/{list}`, which a car subscription matches
+    when the list is named hit, read or status).
 
     Never raises: a payload that trips anything unforeseen is quarantined as an internal error, so one
     message can neither stop the writer nor be retried for ever.
@@ -146,6 +148,8 @@ def ingest(
 
 
 def _classify(prefix: str, topic: str, payload: bytes, validator: SchemaCheck, max_bytes: int) -> Ingested | None:
+    if topic.startswith(f"{prefix.rstrip('/')}/hotlist/"):
+        return None  # no car is called hotlist (the account tool and the car's config refuse it)
     where = split_topic(prefix, topic)
     if where is None:
         return Quarantined(topic, payload[:4096], "unexpected topic")

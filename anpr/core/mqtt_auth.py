@@ -1,10 +1,15 @@
-"""The broker credentials a config section carries (the car's `[uplink]`, the control room's `[broker]`)."""
+"""The broker credentials a config section carries (the car's `[uplink]`, the control room's `[broker]`), and
+the one pattern of a topic prefix that the car, the control room and the hotlist follower share."""
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
 from anpr.core.settings import Section
+
+TOPIC_PREFIX = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"
+"""Levels of letters, digits, `_` and `-` joined by single slashes (`anpr`, `anpr/site-1`): no wildcard, no
+empty level (`anpr/` made the car publish on `anpr//car-7/hit`, which the receiver then quarantined)."""
 
 
 class MqttAuth(Section):

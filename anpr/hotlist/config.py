@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from anpr.core.mqtt_auth import TOPIC_PREFIX
 from anpr.core.settings import Section
 
 
@@ -54,7 +55,7 @@ class HotlistConfig(Section):
     mqtt: bool = Field(default=False, description="follow the retained topic {mqtt_prefix}/hotlist/{list_name}")
     mqtt_host: str = Field(default="localhost", description="MQTT broker host for the hotlist topic")
     mqtt_port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port for the hotlist topic")
-    mqtt_prefix: str = Field(default="anpr", pattern=r"^[A-Za-z0-9_/-]{1,64}$", description="topic prefix")
+    mqtt_prefix: str = Field(default="anpr", pattern=TOPIC_PREFIX, max_length=64, description="topic prefix")
     mqtt_ca: str | None = Field(default=None, description="CA file: use TLS to the broker (None: plain)")
     mqtt_certfile: str | None = Field(default=None, description="client certificate for TLS (optional)")
     mqtt_keyfile: str | None = Field(default=None, description="client key for TLS (optional)")

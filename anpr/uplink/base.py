@@ -26,9 +26,10 @@ class EventSink(Protocol):
         """The publisher's counters (connected, published, ...); None when nothing is published."""
         ...
 
-    def close(self, timeout: float = 5.0) -> int:
-        """Flush what can be flushed within `timeout`, then stop threads. Returns the events lost (held
-        only in memory because the disk stayed full); the daemon's exit code says so."""
+    def close(self, timeout: float = 5.0) -> tuple[int, int]:
+        """Flush what can be flushed within `timeout`, then stop threads. Returns the hits and reads lost
+        (held only in memory because the disk stayed full); the daemon's exit code says so, and it records
+        them for its next start (anpr.app.last_exit)."""
         ...
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from anpr.core.mqtt_auth import MqttAuth
+from anpr.core.mqtt_auth import TOPIC_PREFIX, MqttAuth
 
 MqttVersion = Literal["5", "3.1.1"]
 
@@ -15,7 +15,9 @@ class UplinkConfig(MqttAuth):
     enabled: bool = Field(default=False, description="publish over MQTT (off: events only go to the outbox/stdout)")
     host: str = Field(default="localhost", description="MQTT broker host")
     port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 is usual with TLS)")
-    prefix: str = Field(default="anpr", pattern=r"^[A-Za-z0-9_/-]{1,64}$", description="topic prefix")
+    prefix: str = Field(
+        default="anpr", pattern=TOPIC_PREFIX, max_length=64, description="topic prefix (levels allowed)"
+    )
     outbox: str = Field(
         default="outbox.sqlite", description="SQLite file of the store-and-forward queue, relative to state_dir"
     )

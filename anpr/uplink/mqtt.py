@@ -51,6 +51,26 @@ def tls_context(cfg: UplinkConfig) -> ssl.SSLContext:
         raise PublisherError(str(err)) from None
 
 
+def queued(info: mqtt.MQTTMessageInfo) -> mqtt.MQTTMessageInfo:
+    """`info` of a QoS 1 publish, with NO_CONN (the connection dropped as it was published) read as queued.
+
+    paho keeps such a message, sends it on reconnect and marks this very info published at its PUBACK, but
+    the info keeps rc NO_CONN, for which `is_published()` raises for ever (paho 2.2): the publisher thread
+    then failed on it at every step and the uplink stalled until a restart (drill 2, a broker restarted
+    mid-burst, when the drop fell between our connected check and the publish)."""
+    if info.rc == mqtt.MQTT_ERR_NO_CONN:
+        info.rc = mqtt.MQTT_ERR_SUCCESS
+    return info
+
+
+def acknowledged(info: mqtt.MQTTMessageInfo) -> bool | None:
+    """True once the broker acknowledged `info`'s message, False while it waits, None when paho gave it up."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return None
+
+
 class MqttPublisher:
     def __init__(
         self, cfg: UplinkConfig, outbox: Outbox, device_id: str, status_provider: StatusProvider | None = None
@@ -198,15 +218,20 @@ class MqttPublisher:
     def _step(self) -> None:
         done: list[str] = []
         for eid, info in list(self._inflight.items()):
-            if info.is_published():
-                del self._inflight[eid]
-                reason = self._refusals.pop(info.mid, None)
-                if reason is None:
-                    done.append(eid)
-                else:
-                    self.refused += 1
-                    self._retry_after = time.monotonic() + self.cfg.reconnect_min_s
-                    log.error("broker refused event %s: %s; will retry", eid, reason)
+            state = acknowledged(info)
+            if state is False:
+                continue
+            del self._inflight[eid]
+            if state is None:  # the row stays in the outbox, so the event is published again
+                log.warning("paho gave up event %s (%s); will send it again", eid, mqtt.error_string(info.rc))
+                continue
+            reason = self._refusals.pop(info.mid, None)
+            if reason is None:
+                done.append(eid)
+            else:
+                self.refused += 1
+                self._retry_after = time.monotonic() + self.cfg.reconnect_min_s
+                log.error("broker refused event %s: %s; will retry", eid, reason)
         if done:
             self.outbox.ack(done)
             self.published += len(done)
@@ -223,11 +248,10 @@ class MqttPublisher:
             if item.kind == "read" and not self.cfg.publish_reads:
                 self.outbox.ack([item.event_id])  # reads switched off: kept locally for retention, never sent
                 continue
-            info = self.client.publish(self.topics[item.kind], item.payload, qos=1)
-            if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            info = queued(self.client.publish(self.topics[item.kind], item.payload, qos=1))
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 log.warning("publish of %s failed: %s", item.event_id, mqtt.error_string(info.rc))
                 break
-            # NO_CONN: paho keeps the message and sends it on reconnect; the info still tells us its PUBACK
             self._inflight[item.event_id] = info
 
     def _status_payload(self, state: str) -> bytes:

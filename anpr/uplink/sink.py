@@ -111,7 +111,7 @@ class UplinkSink:
     def mqtt_stats(self) -> dict[str, Any] | None:
         return None if self.publisher is None else dict(self.publisher.stats())
 
-    def close(self, timeout: float = 5.0) -> int:
+    def close(self, timeout: float = 5.0) -> tuple[int, int]:
         self._stop.set()
         if self.publisher is not None:
             self.publisher.close(timeout)
@@ -121,7 +121,7 @@ class UplinkSink:
         hits, reads = self.outbox.close()  # tries once more to write what memory holds
         if hits or reads:
             log.critical("LOST at exit: %d hit(s) and %d read(s) could not be written (disk full)", hits, reads)
-        return hits + reads
+        return hits, reads
 
 
 def outbox_path(cfg: UplinkConfig, state_dir: str | Path) -> Path:

@@ -147,11 +147,13 @@ class Subscriber:
         self.kinds: dict[str, str] = {}
         self.invalid: list[str] = []
         self.status: dict[str, Any] | None = None
+        self.statuses: list[dict[str, Any]] = []  # every status message, in order
         self.subscribed = threading.Event()
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{port}", protocol=mqtt.MQTTv5)
         self.client.reconnect_delay_set(1, 1)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = 3600
@@ -161,12 +163,17 @@ class Subscriber:
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         if not rc.is_failure:
             client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: list[Any], _p: Any) -> None:
+        # Ready at the SUBACK, not when SUBSCRIBE is queued: a publish the broker sees before it is not routed here.
+        if not any(c.is_failure for c in codes):
             self.subscribed.set()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         data = json.loads(msg.payload)
         if msg.topic.endswith("/status"):
             self.status = data
+            self.statuses.append(data)
             return
         if self.validator is not None and not self.validator.is_valid(data):
             self.invalid.append(data.get("event_id", "?"))

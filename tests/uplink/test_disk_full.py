@@ -7,15 +7,19 @@ full, SQLite really fails with SQLITE_FULL.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers.uplink import make_event
+from helpers.uplink import Mosquitto, Subscriber, free_port, make_event, wait_until
 
+from anpr.control.ingest import status_validator
 from anpr.uplink.outbox import Outbox
 from anpr.uplink.reserve import DiskReserve
 from anpr.uplink.wire import event_to_json
@@ -114,3 +118,73 @@ def test_daemon_on_a_full_disk_says_what_it_lost_and_starts_again(tmpfs: Path, t
     again = subprocess.run(anpr, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]  # the databases recover and it runs
     assert "LOST" not in again.stderr
+
+
+def _car_config(state: Path, port: int, dead_camera: bool) -> str:
+    dead = f'[[cameras]]\nid = "cam1"\nkind = "rtsp"\nuri = "rtsp://127.0.0.1:{free_port()}/x"\n' if dead_camera else ""
+    return (
+        f'device_id = "car-7"\nstate_dir = "{state}"\n'
+        f'[uplink]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\ndisk_reserve_mb = 0\nstatus_interval_s = 1\n'
+        f"[metrics]\nstatus_interval_s = 0.5\n"
+        f'[hotlist]\ncsv = "{ROOT}/sample_videos/hotlist.csv"\n'
+        f'[[cameras]]\nid = "cam0"\nkind = "file"\nuri = "{ROOT}/sample_videos/gantry_day.mp4"\n{dead}'
+    )
+
+
+def _status(cfg: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "anpr", "status", "-c", str(cfg), *extra], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_events_lost_at_exit_are_shown_after_the_restart_and_sent_once(
+    tmpfs: Path, tmp_path: Path, mosquitto_factory: Callable[..., Mosquitto]
+) -> None:
+    broker = mosquitto_factory(start=False)  # down: nothing leaves, everything waits in the outbox
+    cfg = tmp_path / "car.toml"
+    cfg.write_text(_car_config(tmpfs, broker.port, dead_camera=False))
+    anpr = [sys.executable, "-m", "anpr", "run", "-c", str(cfg)]
+    subprocess.run(["mount", "-o", "remount,size=200k", str(tmpfs)], check=True)
+    first = subprocess.run(anpr, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert first.returncode == 75, first.stderr[-3000:]
+    m = re.search(r"LOST at exit: (\d+) hit\(s\) and (\d+) read\(s\)", first.stderr)
+    assert m, first.stderr[-3000:]
+    hits, reads = int(m.group(1)), int(m.group(2))
+    lost = hits + reads
+    assert lost > 0
+    subprocess.run(["mount", "-o", "remount,size=3m", str(tmpfs)], check=True)
+
+    stopped = _status(cfg)  # the daemon is down (systemd would restart it): the loss is already shown
+    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
+    assert f"events lost at last exit: {lost} (" in stopped.stdout, stopped.stdout
+
+    broker.start()
+    sub = Subscriber(broker.port, "anpr/car-7/status")
+    assert sub.subscribed.wait(10)
+    cfg.write_text(_car_config(tmpfs, broker.port, dead_camera=True))  # a camera nobody serves keeps it up
+    err = (tmp_path / "second.log").open("wb")
+    daemon = subprocess.Popen(anpr, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+    try:
+        status_file = tmpfs / "status.json"
+        assert wait_until(lambda: f'"pid": {daemon.pid},' in status_file.read_text(), 60)  # this run's snapshot
+        running = _status(cfg)
+        assert running.returncode == 0, running.stdout + running.stderr
+        assert f"events lost at last exit: {lost} (" in running.stdout, running.stdout
+        body = json.loads(_status(cfg, "--json").stdout)["status"]["lost_at_last_exit"]
+        assert (body["events"], body["hits"], body["reads"]) == (lost, hits, reads), body
+        # Three status messages that report the cameras: the loss rides on the first of them only.
+        assert wait_until(lambda: sum("cameras" in s for s in sub.statuses) >= 3, 30), sub.statuses
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(60)
+        err.close()
+        sub.close()
+    assert code == 0, (tmp_path / "second.log").read_text()[-3000:]
+    online = [s for s in sub.statuses if s["state"] == "online" and "cameras" in s]
+    carrying = [i for i, s in enumerate(online) if "lost_at_last_exit" in s]
+    assert carrying == [0], [sorted(s) for s in online]
+    assert online[0]["lost_at_last_exit"] == body
+    assert status_validator().reason(online[0]) is None  # the control room's schema accepts it
+
+    after = _status(cfg)  # that run exited cleanly: its exit lost nothing
+    assert after.returncode == 3 and "lost at last exit" not in after.stdout, after.stdout

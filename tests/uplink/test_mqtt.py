@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 from helpers.uplink import Mosquitto, Subscriber, make_event, wait_until
+from paho.mqtt.enums import CallbackAPIVersion
 
 from anpr.uplink.config import UplinkConfig
-from anpr.uplink.mqtt import PublisherError
+from anpr.uplink.mqtt import PublisherError, acknowledged, queued
 from anpr.uplink.sink import UplinkSink, build_uplink
 
 
@@ -126,3 +128,36 @@ def test_status_payload_shape(broker: Mosquitto, tmp_path: Path) -> None:
     assert body["models"] == {"detector": "yolo-1"}
     assert set(body["outbox"]) == {"pending_hits", "pending_reads", "oldest_age_s", "evicted_reads", "disk_full"}
     sink.close(1)
+
+
+def test_a_publish_as_the_connection_drops_is_tracked_to_its_puback(
+    mosquitto_factory: Callable[..., Mosquitto],
+) -> None:
+    """Drill 2's stall: paho answers a publish made just after the connection dropped with NO_CONN, keeps the
+    message and sends it on reconnect, but its info keeps that rc and `is_published()` raises for ever; the
+    publisher thread failed on it at every step and delivered nothing more until a restart."""
+    b = mosquitto_factory()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="drop-test", protocol=mqtt.MQTTv5)
+    client.reconnect_delay_set(1, 1)
+    client.connect("127.0.0.1", b.port)
+    client.loop_start()
+    try:
+        assert wait_until(client.is_connected, 5)
+        b.stop()
+        assert wait_until(lambda: not client.is_connected(), 5)
+        raw = client.publish("anpr/car-7/read", b"{}", qos=1)
+        assert raw.rc == mqtt.MQTT_ERR_NO_CONN
+        with pytest.raises(RuntimeError):
+            raw.is_published()  # paho's own answer: what stalled the publisher
+        info = queued(raw)
+        assert acknowledged(info) is False  # waiting, not failed
+        b.start()
+        assert wait_until(lambda: acknowledged(info) is True, 15), "the PUBACK after the reconnect was not seen"
+        full = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="full-test", protocol=mqtt.MQTTv5)
+        full.max_queued_messages_set(1)
+        full.publish("anpr/car-7/read", b"{}", qos=1)
+        refused = full.publish("anpr/car-7/read", b"{}", qos=1)  # paho's queue is full: given up at once
+        assert acknowledged(queued(refused)) is None  # the publisher drops it and the outbox sends it again
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,76 @@
+"""A passage whose consensus names no plate sends no event; a weak read is still sent, marked by its confidence.
+
+Real frames of sample_videos/traffic/parked_row.mp4, the shipped detector and reader, the real tracker:
+- frame 48: the car GHJK34 half out of the frame at the right edge. The reader says GHJK33 at 0.105 with
+  the alternative GHJK31 at 0.371; the vote then takes GHJK31, whose last character no read chose, at
+  confidence 0. Before the fix this went out as a plate event (and would have raised a hit on GHJK31).
+- frame 30: the same car further away, read CHJK34 at 0.21: a weak read of a real plate, published.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+
+from anpr.app.config import from_dict
+from anpr.app.replay import replay
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIP = ROOT / "sample_videos" / "traffic" / "parked_row.mp4"
+
+
+def _frames(folder: Path, index: int, copies: int) -> Path:
+    cap = cv2.VideoCapture(str(CLIP))
+    try:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, frame = cap.read()
+    finally:
+        cap.release()
+    assert ok, f"frame {index} of {CLIP} could not be decoded"
+    folder.mkdir()
+    for i in range(copies):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), frame)  # lossless: the reader sees the clip's frame
+    return folder
+
+
+def _replay(frames: Path, tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    hotlist = tmp_path / "hotlist.csv"
+    hotlist.write_text("plate,list_name,reason,priority\nGHJK31,test,stolen,1\nGHJK33,test,stolen,1\n")
+    cfg = from_dict(
+        {
+            "state_dir": str(tmp_path / "state"),
+            "cameras": [{"id": "kerb", "fps": 25}],
+            "hotlist": {"csv": str(hotlist)},
+        }
+    )
+    out = io.StringIO()
+    assert replay(cfg, frames, out=out, summary_json=True) == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines[-1]["kind"] == "summary"
+    return lines[:-1], lines[-1]
+
+
+def test_a_consensus_at_zero_confidence_sends_no_event_and_raises_no_hit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = _frames(tmp_path / "edge", 48, 3)
+    with caplog.at_level(logging.INFO, logger="anpr.app.passage_events"):
+        events, summary = _replay(frames, tmp_path)
+    assert events == []  # neither a read nor a hit on GHJK31, a text no read chose
+    assert (summary["passages"], summary["unread_passages"], summary["events"]) == (1, 1, 0)
+    dropped = [r.getMessage() for r in caplog.records if "no plate read" in r.getMessage()]
+    assert len(dropped) == 1, caplog.text
+    assert "'GHJK31' has confidence 0.000" in dropped[0] and "3 read(s)" in dropped[0], dropped
+
+
+def test_a_weak_read_of_a_real_plate_is_still_published_with_its_confidence(tmp_path: Path) -> None:
+    events, summary = _replay(_frames(tmp_path / "far", 30, 1), tmp_path)
+    assert [(e["plate"], e["kind"]) for e in events] == [("CHJK34", "read")]
+    assert 0.0 < events[0]["confidence"] < 0.5  # low, and said so: the control room sees how sure it is
+    assert (summary["passages"], summary["unread_passages"]) == (1, 0)
