@@ -75,14 +75,19 @@ def clahe(gray: Image, clip: float = 2.0, tiles: int = 4) -> Image:
     return _u8(cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(gray))
 
 
-def glyphs(gray: Image) -> Glyphs:
-    """Dark-on-light character blobs (Chilean plates: dark characters on a light ground).
+def glyphs(gray: Image, light_on_dark: bool = False, erode: bool = False) -> Glyphs:
+    """Dark-on-light character blobs (Chilean plates: dark characters on a light ground), or light-on-dark
+    ones with `light_on_dark` (the white characters of the blue diplomatic and consular plates); `erode`
+    thins the characters by a pixel first, parting one that touches the plate's frame through a rivet.
 
     Otsu threshold, connected components, kept when their height is 20-95 % of the crop's and their
     shape is character-like; the plate border and the small "CHILE" legend fall out by size.
     """
     h, w = gray.shape
-    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    polarity = cv2.THRESH_BINARY if light_on_dark else cv2.THRESH_BINARY_INV
+    _, binary = cv2.threshold(gray, 0, 255, polarity | cv2.THRESH_OTSU)
+    if erode:
+        binary = cv2.erode(binary, np.ones((3, 3), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     boxes = stats[1:n, :4]
     bw, bh = boxes[:, 2], boxes[:, 3]
@@ -204,14 +209,34 @@ def prepare(
 
 
 def longest_text_row(plate: Image, deskew: bool = True) -> int:
-    """The most character blobs standing in one line of the crop (levelled first, as `prepare` does).
+    """The most character blobs standing in one line of the crop (levelled first, as `prepare` does), in
+    either polarity: dark characters on a light ground, or light on dark (blue diplomatic and consular
+    plates: CC★0415's white glyphs gave one dark blob, so its dropped-character read CC041 passed). Light
+    ones are also counted thinned, which parts a character joined to the white frame through a rivet.
 
     Five or more in a line is a one-row plate whatever the crop's shape: no two-row (motorcycle, trailer)
-    plate holds more than four characters in a row."""
+    plate holds more than four characters in a row. Light-on-dark blobs are only counted on a dark ground
+    (`dark_ground`): on a white plate they are the characters' counters and the slivers of ground between
+    characters that touch the frame, which can outnumber the characters."""
     gray = to_gray(plate)
     if deskew:
         gray = rotate(gray, deskew_angle(gray))
-    return max((len(r) for r in _rows_of(glyphs(gray).boxes)), default=0)
+    passes = [glyphs(gray)]
+    if dark_ground(gray):
+        passes += [glyphs(gray, light_on_dark=True), glyphs(gray, light_on_dark=True, erode=True)]
+    return max((len(r) for found in passes for r in _rows_of(found.boxes)), default=0)
+
+
+def dark_ground(gray: Image) -> bool:
+    """Whether the plate's ground is darker than its characters: in the crop's middle (the character band,
+    little of the car around it) the ground covers more than the strokes, so the larger of Otsu's two
+    classes is the ground."""
+    h, w = gray.shape
+    middle = gray[h // 5 : h - h // 5, w // 4 : w - w // 4]
+    if middle.size == 0:
+        return False
+    level, _ = cv2.threshold(middle, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return bool(np.count_nonzero(middle > level) < middle.size / 2)
 
 
 def two_row_shaped(plate: Image, max_aspect: float = 1.9) -> bool:

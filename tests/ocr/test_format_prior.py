@@ -108,3 +108,53 @@ def test_a_full_plate_read_short_keeps_no_five_character_reading(readers: tuple[
     assert formats and all(len(f.slots) == 6 for f in formats)
     read = readers[0].read_crop(image)
     assert read is not None and read.text == "DN6702"
+
+
+def _dark_on_light_line(image: Image) -> int:
+    """The longest line the dark-on-light glyph pass alone finds (the count before light-on-dark plates)."""
+    gray = preprocess.to_gray(image)
+    return max((len(r) for r in preprocess._rows_of(preprocess.glyphs(gray).boxes)), default=0)
+
+
+@pytest.mark.parametrize("text", ["DN6702", "GKSB78", "KC4521"])
+def test_white_characters_on_a_coloured_ground_count_as_a_full_line(text: str) -> None:
+    """Radio taxis (white on orange) and the blue consular plates (CC★0415, read CC041 at 1.00 on chile_web
+    while the dark-blob count saw one glyph): their glyphs are found in the other polarity."""
+    image = render_plate(text, random.Random(f"polarity:{text}"), layout="car", style="radiotaxi", px_per_mm=1.0,
+                         worn=False).image  # fmt: skip
+    assert preprocess.dark_ground(preprocess.to_gray(image))
+    assert _dark_on_light_line(image) < 6  # what the count saw before
+    assert preprocess.longest_text_row(image) == 6
+
+
+def test_a_real_white_on_blue_plate_counts_its_line_and_white_plates_keep_their_count() -> None:
+    """Real train crops: OpenALPR's W·053011 (white on blue) counts its seven characters in the other
+    polarity; every white Chilean gate plate is seen as a light ground, so its count is the one before."""
+    root = _train_root()
+    if root is None or not (root / "openalpr_eu" / "labels.csv").is_file():
+        pytest.skip("shared/plates/train not found (set ANPR_PLATES_TRAIN to the train sets folder)")
+    blue = next(i for i in load_labels(root / "openalpr_eu" / "labels.csv") if i.plates[0].text == "W053011")
+    crops = [(root / "openalpr_eu", blue)]
+    crops += [(root / "chile_gate_overlay", i) for i in load_labels(root / "chile_gate_overlay" / "labels.csv")]
+    seen = 0
+    for folder, item in crops:
+        g = item.plates[0]
+        loaded = cv2.imread(str(folder / item.file))
+        if g.box is None or loaded is None:
+            continue
+        x1, y1, x2, y2 = (int(v) for v in g.box)
+        cut = np.asarray(loaded[y1:y2, x1:x2], dtype=np.uint8)
+        if item is blue:
+            assert preprocess.dark_ground(preprocess.to_gray(cut))
+            assert _dark_on_light_line(cut) < 6 <= preprocess.longest_text_row(cut, deskew=False)
+        else:
+            seen += 1
+            assert not preprocess.dark_ground(preprocess.to_gray(cut)), item.file
+    assert seen >= 50
+
+
+def test_a_one_row_five_character_plate_still_reads() -> None:
+    """The old single-row LL·NNN plates (chile_web's EF407) must keep their five-character reading."""
+    image = render_plate("EF407", random.Random("polarity:EF407"), layout="car", style="private", px_per_mm=1.0,
+                         worn=False).image  # fmt: skip
+    assert preprocess.longest_text_row(image) == 5
