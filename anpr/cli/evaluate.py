@@ -123,6 +123,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _print_text(s: dict[str, Any]) -> None:
+    from anpr.evaluate.moto import format_line as moto_line
     from anpr.evaluate.reliability import format_table
     from anpr.evaluate.widths import format_line
 
@@ -149,6 +150,7 @@ def _print_text(s: dict[str, Any]) -> None:
             print(f"confusions (truth->read): {top}")
         if p["calibration"]:
             print("\n".join(format_table(p["calibration"])))
+        print(moto_line(p["moto_misreads"]))
     print(f"ms per image  median {s['ms']['median']}  p95 {s['ms']['p95']}")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from anpr.evaluate.moto import MotoTally
 from anpr.evaluate.reliability import reliability
 from anpr.evaluate.widths import WidthTally
 from anpr.track.boxes import Box as Box
@@ -134,6 +135,7 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
     ms: list[float] = []
     quality: Counter[str] = Counter()
     ok, uncertain = TextTally(), TextTally()
+    motos = MotoTally()
     scored: list[tuple[float, bool]] = []
     n_images = 0
     unreadable: list[str] = []
@@ -158,6 +160,8 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
                     widths.add(g.box, gi in r.matches)
         for gi, read in r.reads.items():
             g = r.gt[gi]
+            if g.text:
+                motos.add(r.file, g.text, read)
             if g.quality == "ok":
                 ok.add(g.text, read)
                 if read is not None:
@@ -183,6 +187,7 @@ def summarize(results: Iterable[ImageResult], with_reader: bool) -> dict[str, ob
             **ok.as_dict(with_confusions=True),
             "uncertain": uncertain.as_dict(with_confusions=False),
             "calibration": reliability(scored),
+            "moto_misreads": motos.as_dict(),
         }
         if with_reader
         else None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers.track import make_read
 
 from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, iou, match_boxes, summarize
+from anpr.evaluate.moto import format_line
 from anpr.types import PlateRead
 
 
@@ -83,3 +85,23 @@ def test_summary_without_reader_or_boxes_says_null() -> None:
     s = summarize([ImageResult("d", (GtPlate("AB12", None, "ok"),), None, {}, {}, 5.0)], with_reader=False)
     ms = s["ms"]
     assert s["detection"] is None and s["plate"] is None and isinstance(ms, dict) and ms["median"] == 5.0
+
+
+def test_car_plates_read_as_motorcycles_are_counted_with_their_confidence() -> None:
+    """DLPR50 read LPR50 (moto) at 0.96 is the sure kind; a motorcycle plate read as one is not counted,
+    nor is a car plate read as a car; uncertain rows count too (the night crops' dropped characters)."""
+    moto_read = make_read("LPR50", 0.96)
+    assert moto_read.format == "moto"
+    results = [
+        ImageResult("a", (GtPlate("DLPR50", None, "ok"),), None, {}, {0: moto_read}, 1.0),
+        ImageResult("b", (GtPlate("CHWD88", None, "uncertain"),), None, {}, {0: make_read("HND88", 0.5)}, 1.0),
+        ImageResult("c", (GtPlate("LPR50", None, "ok"),), None, {}, {0: make_read("LPR50", 0.99)}, 1.0),
+        ImageResult("d", (GtPlate("GKSB78", None, "ok"),), None, {}, {0: make_read("GKSB78", 0.99)}, 1.0),
+        ImageResult("e", (GtPlate("BBCL12", None, "ok"),), None, {}, {0: None}, 1.0),
+    ]
+    plate = summarize(results, with_reader=True)["plate"]
+    assert isinstance(plate, dict)
+    m = plate["moto_misreads"]
+    assert (m["rows"], m["n"], m["sure"], m["max_confidence"]) == (4, 2, 1, 0.96)
+    assert m["examples"][0] == ["a", "DLPR50", "LPR50", 0.96]
+    assert format_line(m) == "car plates read as motorcycles: 2 of 4 (1 at >= 0.9; most confident DLPR50 -> LPR50 0.96)"
