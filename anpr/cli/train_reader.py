@@ -33,6 +33,9 @@ def register_reader_head(tsub: argparse._SubParsersAction[argparse.ArgumentParse
     )
     p.add_argument("--real-variants", type=int, default=6, help="day crops per real box")
     p.add_argument("--real-night-variants", type=int, default=6, help="night copies per real box")
+    p.add_argument(
+        "--glints", type=float, default=0.0, help="share of crops given bright rivet glints (0: none, as before)"
+    )
     p.add_argument("--minutes", type=float, default=25.0, help="time budget of the fit")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--no-neck", action="store_true", help="train the plate head only (the neck stays int8)")
@@ -50,7 +53,13 @@ def _cmd_reader_head(args: argparse.Namespace) -> int:
         print(f"error: {err}; install the [train] extra (torch, onnx2torch)", file=sys.stderr)
         return 2
     data = HeadSettings(
-        args.renders, args.night_share, args.real_glyphs, args.real_variants, args.real_night_variants, args.seed
+        renders=args.renders,
+        night_share=args.night_share,
+        real_glyph_share=args.real_glyphs,
+        real_variants=args.real_variants,
+        real_night_variants=args.real_night_variants,
+        glint_share=args.glints,
+        seed=args.seed,
     )
     settings = RunSettings(data, args.minutes, args.epochs, neck=not args.no_neck, threads=args.threads)
     try:

@@ -93,3 +93,19 @@ def weather(img: Image, rng: random.Random, ink: BGR) -> tuple[Image, int]:
     if rng.random() < 0.35:
         return frame(out, rng)
     return out, 0
+
+
+def glints(img: Image, rng: random.Random) -> Image:
+    """One to three bright rivet heads or bolt glints in the character band, where they may land inside a
+    glyph: at night a lit rivet inside a 5's lower bowl closes it into a 6 for a plate-trained reader
+    (models/plate-reader.md), so the renders teach it that a round bright speck is not a stroke."""
+    out = img.astype(np.float32)
+    h, w = img.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    for _ in range(rng.randint(1, 3)):
+        x, y = round(rng.uniform(0.05, 0.95) * w), round(rng.uniform(0.2, 0.8) * h)
+        cv2.circle(mask, (x, y), max(1, round(h * rng.uniform(0.03, 0.08))), 1.0, -1, cv2.LINE_AA)
+    halo = cv2.GaussianBlur(mask, (0, 0), max(0.6, h * 0.02))
+    level = rng.uniform(200, 255)
+    a = np.clip(mask + 0.6 * halo, 0.0, 1.0)[..., None] if out.ndim == 3 else np.clip(mask + 0.6 * halo, 0.0, 1.0)
+    return np.clip(out * (1 - a) + level * a, 0, 255).astype(np.uint8)

@@ -49,6 +49,9 @@ class HeadSettings:
     """Share of renders whose glyphs are cut from real train plates (`anpr.synth.real_glyphs`)."""
     real_variants: int = 6
     real_night_variants: int = 6
+    glint_share: float = 0.0
+    """Share of crops (renders and real) given bright rivet glints (`anpr.synth.wear.glints`); 0 draws no
+    random number, so runs without it are the runs before it."""
     seed: int = 0
     height: int = 48
     max_width: int = 320
@@ -114,6 +117,7 @@ def render_rows(s: HeadSettings, train_root: Path | None = None) -> Iterator[Hea
             c = make_crop(rng)
             dark = rng.random() < s.night_share
             img = night(c.image, rng) if dark else c.image
+            img = _maybe_glints(img, rng, s)
             rows = rows_of(img, c.text, c.format.startswith("moto"), s)
             for x, t in rows or []:
                 yield HeadRow(x, t, "render_night" if dark else "render", f"render:{i}")
@@ -133,7 +137,13 @@ def real_crops(path: Path, text: str, box: tuple[float, float, float, float], s:
         crop = preprocess.crop(np.asarray(img), Detection(det_box, 1.0), (s.margin_x, s.margin_y))
         if crop is None:
             continue
-        yield night(crop, rng) if v >= s.real_variants else crop
+        yield _maybe_glints(night(crop, rng) if v >= s.real_variants else crop, rng, s)
+
+
+def _maybe_glints(img: Image, rng: random.Random, s: HeadSettings) -> Image:
+    from anpr.synth import wear
+
+    return wear.glints(img, rng) if s.glint_share > 0 and rng.random() < s.glint_share else img
 
 
 def real_head_rows(train_root: Path, sets: Sequence[str], s: HeadSettings) -> Iterator[HeadRow]:
