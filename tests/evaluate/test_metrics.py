@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, iou, match_boxes, summarize
+from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, match_boxes, summarize
+from anpr.track.boxes import iou
 from anpr.types import PlateRead
 
 
