@@ -35,6 +35,14 @@ def local_time(utc_iso: str | None, tz: tzinfo) -> str | None:
     return dt.astimezone(tz).strftime("%d-%m-%Y %H:%M:%S")
 
 
+def event_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored event for the page: received_at in ISO-8601 UTC; `ts` (epoch of last_seen, for sorting) dropped."""
+    out = dict(row)
+    out["received_at"] = iso(row["received_at"])
+    out.pop("ts", None)
+    return out
+
+
 def _human(row: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     return {**row, "received_at": iso(row["received_at"]), "local_time": local_time(row["last_seen"], tz)}
 

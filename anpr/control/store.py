@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +77,18 @@ class Store:
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A cursor on the write connection: committed when the block ends, rolled back if it raises."""
+        with self._wlock:
+            cur = self._w.cursor()
+            try:
+                yield cur
+                self._w.commit()
+            except Exception:
+                self._w.rollback()
+                raise
+
     def check(self) -> str | None:
         """None when the database answers on the write connection (a lost one is reopened), else why not.
 
@@ -107,43 +119,37 @@ class Store:
         newest: dict[str, EventRow] = {}
         heard: set[str] = set()
         events = [it for it in items if isinstance(it, EventRow)]
-        with self._wlock:
-            cur = self._w.cursor()
-            try:
-                new_ids = self._insert_events(cur, events, received_at)
-                for ev in events:
-                    if ev.event_id in new_ids:
-                        new_ids.discard(ev.event_id)  # the same event twice in one batch is stored once
-                        res.stored.append(ev)
-                    else:
-                        res.duplicates += 1
-                    if ev.device_id not in newest or newest[ev.device_id].ts < ev.ts:
-                        newest[ev.device_id] = ev
-                    heard.add(ev.device_id)
-                statuses = [it for it in items if isinstance(it, StatusRow)]
-                bad = [it for it in items if isinstance(it, Quarantined)]
-                # executemany: one pipelined round trip per statement on PostgreSQL
-                if statuses:
-                    cur.executemany(
-                        self._sql(_UPSERT_STATUS),
-                        [(st.device_id, st.state, st.payload, received_at, received_at) for st in statuses],
-                    )
-                if bad:
-                    cur.executemany(
-                        self._sql("INSERT INTO quarantine (topic, payload, reason, received_at) VALUES (?,?,?,?)"),
-                        [(q.topic, q.payload, q.reason, received_at) for q in bad],
-                    )
-                res.statuses, res.quarantined = len(statuses), len(bad)
-                if newest:
-                    cur.executemany(
-                        self._sql(_UPSERT_CAR_EVENT),
-                        [(ev.device_id, ev.ts, ev.lat, ev.lon, ev.hotlist_version) for ev in newest.values()],
-                    )
-                    cur.executemany(self._sql(_HEARD), [(received_at, dev, received_at) for dev in heard])
-                self._w.commit()
-            except Exception:
-                self._w.rollback()
-                raise
+        with self._transaction() as cur:
+            new_ids = self._insert_events(cur, events, received_at)
+            for ev in events:
+                if ev.event_id in new_ids:
+                    new_ids.discard(ev.event_id)  # the same event twice in one batch is stored once
+                    res.stored.append(ev)
+                else:
+                    res.duplicates += 1
+                if ev.device_id not in newest or newest[ev.device_id].ts < ev.ts:
+                    newest[ev.device_id] = ev
+                heard.add(ev.device_id)
+            statuses = [it for it in items if isinstance(it, StatusRow)]
+            bad = [it for it in items if isinstance(it, Quarantined)]
+            # executemany: one pipelined round trip per statement on PostgreSQL
+            if statuses:
+                cur.executemany(
+                    self._sql(_UPSERT_STATUS),
+                    [(st.device_id, st.state, st.payload, received_at, received_at) for st in statuses],
+                )
+            if bad:
+                cur.executemany(
+                    self._sql("INSERT INTO quarantine (topic, payload, reason, received_at) VALUES (?,?,?,?)"),
+                    [(q.topic, q.payload, q.reason, received_at) for q in bad],
+                )
+            res.statuses, res.quarantined = len(statuses), len(bad)
+            if newest:
+                cur.executemany(
+                    self._sql(_UPSERT_CAR_EVENT),
+                    [(ev.device_id, ev.ts, ev.lat, ev.lon, ev.hotlist_version) for ev in newest.values()],
+                )
+                cur.executemany(self._sql(_HEARD), [(received_at, dev, received_at) for dev in heard])
         return res
 
     def _insert_events(self, cur: Any, events: list[EventRow], received_at: float) -> set[str]:
@@ -171,8 +177,7 @@ class Store:
 
     def record_hotlist(self, list_name: str, version: int, kind: str, issued_at: str, published_at: float,
                        key_id: str | None, entries: int, sha256: str) -> None:  # fmt: skip
-        with self._wlock:
-            cur = self._w.cursor()
+        with self._transaction() as cur:
             cur.execute(
                 self._sql(
                     "INSERT INTO hotlists VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (list_name, version) DO UPDATE "
@@ -180,7 +185,6 @@ class Store:
                 ),
                 (list_name, version, kind, issued_at, published_at, key_id, entries, sha256),
             )
-            self._w.commit()
 
     # -- reading (the page, export) --------------------------------------------------------------------
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -234,16 +238,9 @@ class Store:
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """One write statement (`?` placeholders) in its own transaction; returns the rows it touched."""
-        with self._wlock:
-            cur = self._w.cursor()
-            try:
-                cur.execute(self._sql(sql), tuple(args))
-                n = max(0, int(cur.rowcount))
-                self._w.commit()
-            except Exception:
-                self._w.rollback()
-                raise
-        return n
+        with self._transaction() as cur:
+            cur.execute(self._sql(sql), tuple(args))
+            return max(0, int(cur.rowcount))
 
     def quarantine(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._rows("SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", (limit,))
@@ -273,16 +270,10 @@ class Store:
              "reviews.device_id AND e.passage_id = reviews.passage_id) AND at < ?", hits_before),
         )  # fmt: skip
         done: dict[str, int] = {}
-        with self._wlock:
-            cur = self._w.cursor()
-            try:
-                for name, sql, cut in steps:
-                    cur.execute(self._sql(sql), (cut,))
-                    done[name] = max(0, int(cur.rowcount))
-                self._w.commit()
-            except Exception:
-                self._w.rollback()
-                raise
+        with self._transaction() as cur:
+            for name, sql, cut in steps:
+                cur.execute(self._sql(sql), (cut,))
+                done[name] = max(0, int(cur.rowcount))
         return done
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 from anpr.control import passages
 from anpr.control.auth import Auth, client_address
 from anpr.control.config import MapConfig, WebConfig
-from anpr.control.export import car_view, iso, render
+from anpr.control.export import car_view, event_json, iso, render
 from anpr.control.headers import SecurityHeaders
 from anpr.control.live import Hub
 from anpr.control.query import filter_from_params
@@ -41,13 +41,6 @@ from anpr.control.users import audit, audit_log, list_users
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def event_json(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    out["received_at"] = iso(row["received_at"])
-    out.pop("ts", None)
-    return out
 
 
 def int_param(req: Request, name: str, default: int, lo: int, hi: int) -> int:

@@ -11,8 +11,7 @@ import numpy as np
 from anpr.evaluate.moto import MotoTally
 from anpr.evaluate.reliability import reliability
 from anpr.evaluate.widths import WidthTally
-from anpr.track.boxes import Box as Box
-from anpr.track.boxes import iou as iou  # the tracker's; tests and callers import it from here too
+from anpr.track.boxes import Box, iou  # the tracker's own IoU, so eval and tracking agree
 from anpr.types import PlateRead
 
 IOU_MATCH = 0.5

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from anpr.detect.base import Detector
-from anpr.evaluate.metrics import Box, GtPlate, ImageResult, edit_ops, match_boxes
+from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, match_boxes
 from anpr.ocr.base import Reader
+from anpr.track.boxes import Box
 from anpr.types import Detection, Image, PlateRead
 
 log = logging.getLogger(__name__)

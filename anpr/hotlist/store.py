@@ -59,6 +59,11 @@ class HotlistStore:
         self._listeners: list[Callable[[RecheckHit], None]] = []
         self.matcher.reload_wildcards()
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file and truncate it: the file alone then holds the list."""
+        with self._wlock:
+            self._wconn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         with self._wlock, self._rlock:
             self._wconn.close()

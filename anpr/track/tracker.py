@@ -26,15 +26,15 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 
-from anpr.track.base import PassageTracker, TrackUpdate
-from anpr.track.boxes import Box, centre, crop_quality, iou
+from anpr.track.base import TrackUpdate
+from anpr.track.boxes import Box, centre, iou
 from anpr.track.config import TrackerConfig
 from anpr.track.identity import Look, look_of, other_plate, same_plate, similarity
 from anpr.track.observe import observe
 from anpr.track.state import OpenTrack
 from anpr.types import Detection, Image, Observation, Passage, PlateRead
 
-__all__ = ["IouTracker", "PassageTracker", "TrackUpdate", "crop_quality", "iou"]
+__all__ = ["IouTracker"]
 
 log = logging.getLogger(__name__)
 

@@ -198,6 +198,9 @@ def write_model(base: Path, out: Path, w: Tensor, b: Tensor) -> None:
     _drop_unused(graph)
     for vi in list(graph.output):
         vi.type.tensor_type.shape.dim[-1].dim_value = CLASSES
+    # The recorded intermediate shapes still say 6,625 classes (onnxruntime warns on each): infer them again.
+    del graph.value_info[:]
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     del model.metadata_props[:]
     onnx.helper.set_model_props(
         model, {"character": "\n".join(ALPHABET), "head": "anpr plate head (train/reader_head.py)"}

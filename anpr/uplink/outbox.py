@@ -23,7 +23,7 @@ from typing import Any
 
 from anpr.core.dbfile import is_full, private_file, rollback
 from anpr.uplink.outbox_full_disk import give_room_back
-from anpr.uplink.outbox_read import stored_counts
+from anpr.uplink.outbox_read import stored_bytes, stored_counts
 from anpr.uplink.outbox_retention import bump, evict_reads, purge_expired
 from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
 from anpr.uplink.outbox_spill import Spill
@@ -71,7 +71,7 @@ class Outbox:
         if max_pages is not None:  # test knob: a size-capped database stands in for a full disk
             self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
         self._db.executescript(SCHEMA)
-        self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+        self._bytes = stored_bytes(self._db)
         if reserve is not None:
             reserve.ensure()
 
@@ -109,7 +109,7 @@ class Outbox:
                     self._bytes += len(item.payload)
             self._db.execute("COMMIT")
         except sqlite3.Error as err:
-            self._rollback()
+            rollback(self._db)
             self._recount_locked()  # evictions inside the failed transaction were undone too
             if retry and is_full(err):
                 freed = give_room_back(self._db, self.reserve, items)
@@ -123,7 +123,7 @@ class Outbox:
 
     def _recount_locked(self) -> None:
         with contextlib.suppress(sqlite3.Error):
-            self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+            self._bytes = stored_bytes(self._db)
 
     def _writable(self) -> None:
         if self.disk_full:
@@ -147,9 +147,6 @@ class Outbox:
             log.error("ALARM outbox %s cannot be written (%s); holding events in memory and retrying", self.path, err)
         self.disk_full = True
 
-    def _rollback(self) -> None:
-        rollback(self._db)
-
     def _flush_spill_locked(self) -> None:
         while self._spill:
             item = self._spill.first()
@@ -164,7 +161,7 @@ class Outbox:
                 bump(self._db, "write_probes", 1)
                 self._db.execute("COMMIT")
             except sqlite3.Error as err:
-                self._rollback()
+                rollback(self._db)
                 self._raise_alarm(err)
                 return
             self._writable()
@@ -216,7 +213,7 @@ class Outbox:
             )
             self._db.execute("COMMIT")
         except sqlite3.Error as err:
-            self._rollback()
+            rollback(self._db)
             self._raise_alarm(err)
             return
         for eid in todo:
@@ -235,10 +232,10 @@ class Outbox:
                 gone = purge_expired(self._db, read_cut, hit_cut, now - self.audit_retention_s)
                 self._db.execute("COMMIT")
             except sqlite3.Error as err:
-                self._rollback()
+                rollback(self._db)
                 log.error("outbox purge failed: %s", err)
                 return 0
-            self._bytes = int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+            self._bytes = stored_bytes(self._db)
         if gone.events or gone.audit:
             log.info(
                 "outbox retention purged %d event(s) (%d never delivered) and %d audit record(s)",

@@ -31,6 +31,11 @@ class StoredCounts:
     expired_reads: int
 
 
+def stored_bytes(db: sqlite3.Connection) -> int:
+    """The payload bytes of every stored event, delivered or not: what the outbox's bound counts."""
+    return int(db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+
+
 def stored_counts(db: sqlite3.Connection) -> StoredCounts:
     q = db.execute
     counts = dict(q("SELECT kind, COUNT(*) FROM events WHERE delivered_at IS NULL GROUP BY kind").fetchall())
@@ -66,7 +71,7 @@ def read_stats(path: Path, reserve: DiskReserve | None = None, clock: Callable[[
     db = open_read_only(path)
     try:
         c = stored_counts(db)
-        stored = int(db.execute("SELECT COALESCE(SUM(size), 0) FROM events").fetchone()[0])
+        stored = stored_bytes(db)
     finally:
         db.close()
     return OutboxStats(

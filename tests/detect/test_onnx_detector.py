@@ -11,7 +11,7 @@ from helpers.images import imread
 
 from anpr.detect import ModelError, build_detector, for_camera
 from anpr.detect.config import DetectorConfig
-from anpr.evaluate.metrics import iou
+from anpr.track.boxes import iou
 
 Scene = tuple[Path, tuple[float, float, float, float]]  # the image and its plate's box (conftest.py)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from helpers.track import make_read
 
-from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, iou, match_boxes, summarize
+from anpr.evaluate.metrics import GtPlate, ImageResult, edit_ops, match_boxes, summarize
 from anpr.evaluate.moto import format_line
+from anpr.track.boxes import iou
 from anpr.types import PlateRead
 
 

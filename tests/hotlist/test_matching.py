@@ -155,6 +155,16 @@ def test_delta_chain_applies_in_order(store: HotlistStore, key: Ed25519PrivateKe
     assert store.match(read("PRTV13", "car")) is None
 
 
+def test_checkpoint_folds_the_wal_into_the_file_and_keeps_the_list(store: HotlistStore) -> None:
+    wal = Path(f"{store.path}-wal")
+    assert wal.stat().st_size > 0  # the snapshot's pages are still in the log
+    before = store.path.stat().st_size
+    store.checkpoint()
+    assert wal.stat().st_size == 0
+    assert store.path.stat().st_size > before
+    assert store.match(read("KZGS97", "car")) is not None
+
+
 def test_csv_local_list_is_unsigned_and_kept_apart(
     tmp_path: Path, make_store: Callable[..., HotlistStore], key: Ed25519PrivateKey
 ) -> None:

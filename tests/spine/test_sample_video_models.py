@@ -12,9 +12,9 @@ import pytest
 
 from anpr.detect import build_detector
 from anpr.detect.config import DetectorConfig
-from anpr.evaluate.metrics import iou
 from anpr.ocr import build_reader
 from anpr.ocr.config import ReaderConfig
+from anpr.track.boxes import iou
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "sample_videos" / "gantry_day.mp4"

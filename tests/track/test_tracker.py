@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from helpers.track import at, draw_frame, make_read, obs
 
+from anpr.track.base import TrackUpdate
+from anpr.track.boxes import crop_quality, iou
 from anpr.track.config import TrackerConfig
-from anpr.track.tracker import IouTracker, TrackUpdate, crop_quality, iou
+from anpr.track.tracker import IouTracker
 from anpr.types import Passage
 
 Box = tuple[float, float, float, float]

@@ -69,6 +69,11 @@ def test_plate_head_graph_has_the_plate_classes(initial: Path) -> None:
     probs = reader.probabilities(np.full((40, 160, 3), 200, np.uint8))
     assert probs.shape[1] == reader_head.CLASSES == 38
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    # No shape left over from the 6,625-class head (onnxruntime warns "Error merging shape info" on one).
+    shaped = [*model.graph.value_info, *model.graph.output]
+    stale = [vi.name for vi in shaped if 6625 in (d.dim_value for d in vi.type.tensor_type.shape.dim)]
+    assert not stale, stale
+    assert any(vi.name == "plate_head.mm" for vi in model.graph.value_info)  # shapes inferred again, not only cut
 
 
 def test_initial_head_reads_real_gate_crops_as_the_shipped_reader(initial: Path) -> None:
