@@ -21,6 +21,7 @@ from helpers.plates import shared_plates  # noqa: E402
 from anpr.ocr.config import ReaderConfig  # noqa: E402
 from anpr.ocr.ctc import ALPHABET  # noqa: E402
 from anpr.ocr.ppocr import PpocrReader  # noqa: E402
+from anpr.synth import wear  # noqa: E402
 from anpr.train import head_data, reader_head, reader_neck  # noqa: E402
 from anpr.train.recognizer_data import real_rows  # noqa: E402
 
@@ -119,6 +120,22 @@ def test_training_rows_keep_the_runtime_shape_and_row_texts() -> None:
     motos = [r for r in rows if len(r.text) <= 3]  # a motorcycle plate's rows are trained with their own text
     assert motos, "no two-row render among 40 (15 % are motorcycles)"
     assert {r.source for r in rows} == {"render", "render_night"}
+
+
+def test_glints_change_only_the_crops_they_are_asked_for() -> None:
+    """`--glints 0` draws no random number (the rows are those of a run without the option); a share of 1
+    brightens every crop in its character band and keeps its shape."""
+    plain = list(head_data.render_rows(head_data.HeadSettings(renders=12, seed=5)))
+    none = list(head_data.render_rows(head_data.HeadSettings(renders=12, seed=5, glint_share=0.0)))
+    assert len(plain) == len(none) and all(np.array_equal(a.x, b.x) for a, b in zip(plain, none, strict=True))
+    img = np.full((60, 180, 3), 40, np.uint8)
+    out = wear.glints(img, random.Random(2))
+    assert out.shape == img.shape and out.dtype == np.uint8
+    changed = np.argwhere(np.any(out != img, axis=2))
+    assert len(changed) > 0 and out.max() >= 200
+    assert changed[:, 0].min() >= 0.2 * 60 - 8 and changed[:, 0].max() <= 0.8 * 60 + 8  # the character band
+    lit = list(head_data.render_rows(head_data.HeadSettings(renders=12, seed=5, glint_share=1.0)))
+    assert any(not np.array_equal(a.x, b.x) for a, b in zip(plain, lit, strict=False))
 
 
 def test_night_copies_are_grey_and_small() -> None:
