@@ -107,5 +107,7 @@ def glints(img: Image, rng: random.Random) -> Image:
         cv2.circle(mask, (x, y), max(1, round(h * rng.uniform(0.03, 0.08))), 1.0, -1, cv2.LINE_AA)
     halo = cv2.GaussianBlur(mask, (0, 0), max(0.6, h * 0.02))
     level = rng.uniform(200, 255)
-    a = np.clip(mask + 0.6 * halo, 0.0, 1.0)[..., None] if out.ndim == 3 else np.clip(mask + 0.6 * halo, 0.0, 1.0)
-    return np.clip(out * (1 - a) + level * a, 0, 255).astype(np.uint8)
+    a = np.clip(mask + 0.6 * halo, 0.0, 1.0)
+    if out.ndim == 3:
+        a = a[..., None]
+    return u8(np.clip(out * (1 - a) + level * a, 0, 255))
