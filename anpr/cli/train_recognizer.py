@@ -82,14 +82,14 @@ def _cmd_test_model(args: argparse.Namespace) -> int:
     try:
         import torch
 
-        from anpr.train import recognizer as rec
+        from anpr.train.recognizer_model import CRNN, export_onnx
     except ImportError as err:
         print(f"error: {err}; install the [train] extra (torch, onnx)", file=sys.stderr)
         return 2
     torch.manual_seed(0)
-    net = rec.CRNN(32, (8, 16, 24, 32, 48), 24).eval()
+    net = CRNN(32, (8, 16, 24, 32, 48), 24).eval()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    digest = rec.export_onnx(net, args.out, 32, 128)
+    digest = export_onnx(net, args.out, 32, 128)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes, sha256 {digest})")
     return 0
 

@@ -19,23 +19,25 @@ from anpr.ocr.config import ReaderConfig  # noqa: E402
 from anpr.ocr.crnn import CrnnReader  # noqa: E402
 from anpr.train import recognizer as rec  # noqa: E402
 from anpr.train import recognizer_data as rd  # noqa: E402
+from anpr.train import recognizer_inputs as inputs  # noqa: E402
+from anpr.train import recognizer_model as model  # noqa: E402
 
 
 def test_default_model_is_small_and_gives_37_classes_per_quarter_width() -> None:
-    net = rec.CRNN().eval()
+    net = model.CRNN().eval()
     assert sum(p.numel() for p in net.parameters()) <= 2_000_000
     with torch.no_grad():
         y = net(torch.zeros(3, 1, 32, 128))
     assert tuple(y.shape) == (3, 32, 37)
     with pytest.raises(ValueError, match="multiple of 16"):
-        rec.CRNN(height=40)
+        model.CRNN(height=40)
 
 
 def test_augment_keeps_shape_and_range_and_follows_its_generator() -> None:
     x = torch.rand(8, 1, 32, 128)
-    a = rec.augment(x, torch.Generator().manual_seed(1))
-    b = rec.augment(x, torch.Generator().manual_seed(1))
-    c = rec.augment(x, torch.Generator().manual_seed(2))
+    a = inputs.augment(x, torch.Generator().manual_seed(1))
+    b = inputs.augment(x, torch.Generator().manual_seed(1))
+    c = inputs.augment(x, torch.Generator().manual_seed(2))
     assert a.shape == x.shape and float(a.min()) >= 0.0 and float(a.max()) <= 1.0
     assert torch.equal(a, b) and not torch.equal(a, c)
 
@@ -44,7 +46,7 @@ def test_greedy_collapses_repeats_and_drops_blanks() -> None:
     probs = torch.zeros(1, 6, 37)
     for t, c in enumerate([0, 11, 11, 0, 11, 2]):  # blank, A, A, blank, A, 1
         probs[0, t, c] = 1.0
-    assert rec.greedy(probs) == ["AA1"]
+    assert model.greedy(probs) == ["AA1"]
 
 
 def test_one_cycle_warms_up_then_decays() -> None:
@@ -60,11 +62,11 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_split_keeps_each_source_image_on_one_side(tiny_data: Path) -> None:
-    data = rec.load_data(tiny_data)
-    tr, va = rec.split(data, 0.2, 0)
+    data = inputs.load_data(tiny_data)
+    tr, va = inputs.split(data, 0.2, 0)
     assert len(tr) + len(va) == len(data.texts) and len(va) > 0
     assert not {data.groups[i] for i in tr.tolist()} & {data.groups[i] for i in va.tolist()}
-    both = rec.merge([data, data])
+    both = inputs.merge([data, data])
     assert len(both.texts) == 2 * len(data.texts) and both.images.shape[0] == 2 * len(data.texts)
 
 
@@ -75,11 +77,11 @@ def test_short_run_trains_exports_and_loads_in_the_reader(tiny_data: Path, tmp_p
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["steps"] >= 1 and metrics["history"] and metrics["input"] == [1, 32, 128]
     assert len(metrics["data"]["parts"]) == 2
-    assert (out / "charset.txt").read_text().split() == list(rec.ALPHABET)
-    reader = CrnnReader(ReaderConfig(backend="crnn", crnn_model=str(out / rec.ONNX_NAME)))
+    assert (out / "charset.txt").read_text().split() == list(model.ALPHABET)
+    reader = CrnnReader(ReaderConfig(backend="crnn", crnn_model=str(out / model.ONNX_NAME)))
     assert reader.version.endswith(metrics["sha256"][:12])
     # the exported graph computes what the trained network does
-    net = rec.CRNN(32, (8, 16, 16, 24, 32), 16)
+    net = model.CRNN(32, (8, 16, 16, 24, 32), 16)
     net.load_state_dict(torch.load(out / "recognizer.pt"))
     x = np.random.default_rng(0).uniform(-1, 1, (2, 1, 32, 128)).astype(np.float32)
     with torch.no_grad():
