@@ -29,7 +29,7 @@ from anpr.uplink.outbox_schema import SCHEMA, OutboxStats, QueuedEvent
 from anpr.uplink.outbox_spill import Spill
 from anpr.uplink.reserve import DiskReserve
 
-__all__ = ["Outbox", "OutboxStats", "QueuedEvent"]
+__all__ = ["Outbox"]
 
 log = logging.getLogger(__name__)
 
