@@ -47,10 +47,16 @@ def _model(key: str, sha_key: str, path: str, sha256: str | None, rebuild: str) 
 
 def _models(cfg: AppConfig) -> Iterator[str]:
     from anpr.detect import yolo_onnx
+    from anpr.detect.wide import wide_path
     from anpr.ocr import crnn, ppocr
 
     d = cfg.detector
     yield from _model("detector.model", "detector.sha256", d.model, d.sha256, yolo_onnx.REBUILD)
+    wide = wide_path(d)
+    if wide is not None:
+        yield from _model(
+            "detector.wide_model", "detector.wide_sha256", str(wide), d.wide_sha256, yolo_onnx.REBUILD_WIDE
+        )
     r = cfg.reader
     if r.backend == "crnn":
         yield from _model("reader.crnn_model", "reader.crnn_sha256", r.crnn_model, r.crnn_sha256, crnn.REBUILD)

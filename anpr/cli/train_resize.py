@@ -15,13 +15,18 @@ DEFAULT_TRAIN_ROOT = Path("../shared/plates/train")
 def register_resize(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r = tsub.add_parser(
         "resize-detector",
-        help="the same YOLOv8 detector at another input size (e.g. 512), by rewriting its ONNX graph",
+        help="the same YOLOv8 detector at another input size (512, 640x384), by rewriting its ONNX graph",
         description="Changes the input shape, the Detect head's anchor points and strides and the anchor-count "
         "shape constants (anpr/train/onnx_resize.py), then checks the result against MODEL on train photos "
         "(never eval/): each photo letterboxed to SIZE, and the same pixels top-left in a grey MODEL-size "
         "canvas, must give the same detections. Writes OUT and its .sha256 only if they do.",
     )
-    r.add_argument("--size", type=int, required=True, help="new square input side, a multiple of 32 (e.g. 512)")
+    r.add_argument(
+        "--size",
+        required=True,
+        help="new input: a square side (512) or WIDTHxHEIGHT (640x384, a 16:9 camera at the 640 model's scale), "
+        "multiples of 32",
+    )
     r.add_argument("--model", type=Path, default=Path("models/plate-detector.onnx"), help="detector to resize")
     r.add_argument("--out", type=Path, default=None, help="default: models/plate-detector-SIZE.onnx")
     r.add_argument("--train-root", type=Path, default=DEFAULT_TRAIN_ROOT, help="photos to check on (*/images/*)")
@@ -36,14 +41,18 @@ def _fail(err: Exception) -> int:
 
 
 def _cmd_resize(args: argparse.Namespace) -> int:
-    from anpr.train.onnx_resize import ResizeError, resize_file, sample_photos
+    from anpr.train.onnx_resize import ResizeError, label, parse_size, resize_file, sample_photos
 
-    out = args.out or args.model.with_name(f"plate-detector-{args.size}.onnx")
+    try:
+        size = parse_size(args.size)
+    except ValueError as err:
+        return _fail(err)
+    out = args.out or args.model.with_name(f"plate-detector-{label(size)}.onnx")
     if not args.model.is_file():
         return _fail(FileNotFoundError(f"{args.model}: no such model"))
     try:
         photos = sample_photos(args.train_root, args.check) if args.check > 0 else []
-        res = resize_file(args.model, out, args.size, photos, args.tolerance_px)
+        res = resize_file(args.model, out, size, photos, args.tolerance_px)
     except (ResizeError, OSError) as err:
         return _fail(err)
     if res.check is None:

@@ -21,6 +21,18 @@ class DetectorConfig(Section):
         pattern=r"^([0-9a-f]{64})?$",
         description="expected sha256 of the model; empty: read it from the sidecar file `<model>.sha256`",
     )
+    wide_model: str = Field(
+        default="auto",
+        description="the same detector with a wide input (`anpr train resize-detector --size 640x384`) for "
+        "frames at least as wide as it (16:9 cameras): the square input's pixels per plate in ~60 % of the work. "
+        "auto: `<model>-640x384.onnx` beside `model` when it exists and was made from it; a path: that file; "
+        "empty: every frame letterboxed into `model`'s input",
+    )
+    wide_sha256: str = Field(
+        default="",
+        pattern=r"^([0-9a-f]{64})?$",
+        description="expected sha256 of wide_model; empty: read it from the sidecar file `<wide_model>.sha256`",
+    )
     conf_threshold: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum box score")
     iou_threshold: float = Field(default=0.45, ge=0.0, le=1.0, description="NMS IoU threshold")
     max_detections: int = Field(default=20, ge=1, le=1000, description="most plates kept per frame")

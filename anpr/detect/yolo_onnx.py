@@ -7,53 +7,111 @@ a bad deployment stops at start-up with a message naming the file, not at the fi
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model
+from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model, verify_model
 from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
+from anpr.detect.wide import mismatch, wide_path
 from anpr.types import Detection, Image
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 log = logging.getLogger(__name__)
 
 REBUILD = "restore it from the release (git checkout models/) or rebuild it with `anpr train detector`"
+REBUILD_WIDE = "rebuild it from the detector model with `anpr train resize-detector --size 640x384`"
+
+
+@dataclass(frozen=True, slots=True)
+class _Net:
+    """One onnxruntime session of the detector and its input."""
+
+    session: ort.InferenceSession
+    input_name: str
+    h: int
+    w: int
+
+
+def _net(session: ort.InferenceSession, path: Path) -> _Net:
+    inp = session.get_inputs()[0]
+    shape = inp.shape
+    if len(shape) != 4 or not all(isinstance(d, int) for d in shape[2:]):
+        raise ModelError(f"{path}: expected a fixed-size NCHW input, got {shape}; export with dynamic=False")
+    out_shape = session.get_outputs()[0].shape
+    if len(out_shape) != 3:
+        raise ModelError(f"{path}: expected a YOLO output (1, 4+classes, N), got {out_shape}")
+    return _Net(session, inp.name, int(shape[2]), int(shape[3]))
 
 
 class OnnxDetector:
-    """YOLOv8/11 single-class detector. Input name and size are read from the model itself."""
+    """YOLOv8/11 single-class detector. Input name and size are read from the model itself; frames as wide
+    as its wide variant (`detector.wide_model`, see `anpr.detect.wide`) go through that one."""
 
     def __init__(self, cfg: DetectorConfig) -> None:
         path = Path(cfg.model)
-        src = ModelSource(path, cfg.sha256, REBUILD, "detector.model", "detector.sha256")
-        settings = SessionSettings(cfg.threads, cfg.providers, "detector.providers", cfg.allow_spinning)
-        self._session, digest = load_model(src, settings)
-        inp = self._session.get_inputs()[0]
-        shape = inp.shape
-        if len(shape) != 4 or not all(isinstance(d, int) for d in shape[2:]):
-            raise ModelError(f"{path}: expected a fixed-size NCHW input, got {shape}; export with dynamic=False")
-        self._input_name: str = inp.name
-        self.input_h, self.input_w = int(shape[2]), int(shape[3])
-        out_shape = self._session.get_outputs()[0].shape
-        if len(out_shape) != 3:
-            raise ModelError(f"{path}: expected a YOLO output (1, 4+classes, N), got {out_shape}")
         self._cfg = cfg
+        self._settings = SessionSettings(cfg.threads, cfg.providers, "detector.providers", cfg.allow_spinning)
+        self._square_src = ModelSource(path, cfg.sha256, REBUILD, "detector.model", "detector.sha256")
+        self._lock = threading.Lock()
+        self._square: _Net | None = None
+        self._wide: _Net | None = None
+        wide = wide_path(cfg)
+        if wide is None:
+            self._square, digest = self._open_square()
+        else:
+            digest = verify_model(self._square_src)  # checked now; opened at the first narrow frame
+            self._wide = self._open_wide(wide, digest)
+            if self._wide is None:
+                self._square, digest = self._open_square()
         self.version = f"{path.stem}:{digest[:12]}"
-        log.info(
-            "detector %s loaded: input %s %dx%d, %s",
-            self.version,
-            inp.name,
-            self.input_w,
-            self.input_h,
-            self._session.get_providers(),
-        )
+        net = self._wide or self._square
+        assert net is not None
+        self.input_h, self.input_w = net.h, net.w
+        log.info("detector %s loaded: input %s %dx%d, %s", self.version, net.input_name, net.w, net.h,
+                 net.session.get_providers())  # fmt: skip
+
+    def _open_square(self) -> tuple[_Net, str]:
+        session, digest = load_model(self._square_src, self._settings)
+        return _net(session, self._square_src.path), digest
+
+    def _open_wide(self, path: Path, model_digest: str) -> _Net | None:
+        explicit = self._cfg.wide_model != "auto"
+        src = ModelSource(path, self._cfg.wide_sha256, REBUILD_WIDE, "detector.wide_model", "detector.wide_sha256")
+        session, _ = load_model(src, self._settings)
+        net = _net(session, path)
+        why = mismatch(dict(session.get_modelmeta().custom_metadata_map), model_digest, (net.h, net.w))
+        if why is None:
+            return net
+        if explicit:
+            raise ModelError(f"{path}: cannot stand in for {self._square_src.path}: {why}; {REBUILD_WIDE}")
+        log.warning("%s not used: %s; every frame goes through %s (%s)", path, why, self._square_src.path, REBUILD_WIDE)
+        return None
+
+    def _net_for(self, h: int, w: int) -> _Net:
+        wide = self._wide
+        if wide is not None and w * wide.h >= h * wide.w:
+            return wide
+        if self._square is None:
+            with self._lock:  # a narrow frame on a wide camera's detector: the square session, once
+                if self._square is None:
+                    self._square, _ = self._open_square()
+                    log.info("detector: a %dx%d frame is narrower than %dx%d; the square input serves it", w, h,
+                             self._wide.w if self._wide else 0, self._wide.h if self._wide else 0)  # fmt: skip
+        return self._square
 
     def detect(self, image: Image) -> list[Detection]:
         h, w = image.shape[:2]
-        boxed, lb = letterbox(image, self.input_w, self.input_h)
-        (out,) = self._session.run(None, {self._input_name: to_blob(boxed)})[:1]
+        net = self._net_for(h, w)
+        boxed, lb = letterbox(image, net.w, net.h)
+        (out,) = net.session.run(None, {net.input_name: to_blob(boxed)})[:1]
         boxes, scores = decode_yolo(
             np.asarray(out, dtype=np.float32),
             lb,

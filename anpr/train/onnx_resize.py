@@ -25,45 +25,76 @@ log = logging.getLogger(__name__)
 
 STRIDES = (8, 16, 32)
 FloatArray = npt.NDArray[np.float32]
+Size = int | tuple[int, int]
+"""A square side, or (height, width): a 16:9 camera fills a 384×640 input at the scale a 640×640 one gives
+it, in 60 % of the pixels (the square input's rows above and below the frame are grey padding)."""
+
+
+def hw(size: Size) -> tuple[int, int]:
+    """(height, width) of a size."""
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def label(size: Size) -> str:
+    """`640` for a square size, `640x384` (width x height, as the detector logs it) otherwise."""
+    h, w = hw(size)
+    return str(h) if h == w else f"{w}x{h}"
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`512` or `640x384` (width x height) → (height, width); ValueError otherwise."""
+    parts = text.lower().split("x")
+    if len(parts) == 1:
+        return hw(int(parts[0]))
+    if len(parts) == 2:
+        return int(parts[1]), int(parts[0])
+    raise ValueError(f"size {text!r}: expected N or WIDTHxHEIGHT")
 
 
 class ResizeError(ValueError):
     """The graph is not a YOLOv8 detector of the known layout, or the size is not usable."""
 
 
-def level_counts(size: int, strides: Sequence[int] = STRIDES) -> list[int]:
-    """Anchors per level of a square `size` input: (size / stride)² each (6400, 1600, 400 at 640)."""
-    return [(size // s) ** 2 for s in strides]
+def level_counts(size: Size, strides: Sequence[int] = STRIDES) -> list[int]:
+    """Anchors per level: (h / stride) × (w / stride) each (6400, 1600, 400 at 640)."""
+    h, w = hw(size)
+    return [(h // s) * (w // s) for s in strides]
 
 
-def make_anchors(size: int, strides: Sequence[int] = STRIDES) -> tuple[FloatArray, FloatArray]:
+def make_anchors(size: Size, strides: Sequence[int] = STRIDES) -> tuple[FloatArray, FloatArray]:
     """The Detect head's constants as the export bakes them: anchor points 1×2×A (x, y in cells, cell centre
     +0.5, x fastest, level after level) and strides 1×A (ultralytics.utils.tal.make_anchors, transposed)."""
+    h, w = hw(size)
     points, steps = [], []
     for s in strides:
-        n = size // s
-        sy, sx = np.meshgrid(np.arange(n, dtype=np.float32) + 0.5, np.arange(n, dtype=np.float32) + 0.5, indexing="ij")
+        ny, nx = h // s, w // s
+        sy, sx = np.meshgrid(
+            np.arange(ny, dtype=np.float32) + 0.5, np.arange(nx, dtype=np.float32) + 0.5, indexing="ij"
+        )
         points.append(np.stack((sx.ravel(), sy.ravel())))
-        steps.append(np.full(n * n, s, dtype=np.float32))
+        steps.append(np.full(ny * nx, s, dtype=np.float32))
     return np.concatenate(points, axis=1)[np.newaxis], np.concatenate(steps)[np.newaxis]
 
 
-def input_size(model: Any) -> int:
-    """The square side of a static 1×3×S×S input; ResizeError otherwise."""
+def input_size(model: Any) -> tuple[int, int]:
+    """(height, width) of a static 1×3×H×W input; ResizeError otherwise."""
     dims = model.graph.input[0].type.tensor_type.shape.dim
     shape = [d.dim_value if d.HasField("dim_value") else None for d in dims]
-    if len(shape) != 4 or shape[2] is None or shape[2] != shape[3]:
-        raise ResizeError(f"expected a static square NCHW input, got {shape}")
-    return int(shape[2])
+    if len(shape) != 4 or shape[2] is None or shape[3] is None:
+        raise ResizeError(f"expected a static NCHW input, got {shape}")
+    return int(shape[2]), int(shape[3])
 
 
-def check_size(size: int) -> None:
-    if size < STRIDES[-1] or size % STRIDES[-1]:
-        raise ResizeError(f"input size must be a positive multiple of {STRIDES[-1]} (the coarsest stride), got {size}")
+def check_size(size: Size) -> None:
+    for side in hw(size):
+        if side < STRIDES[-1] or side % STRIDES[-1]:
+            raise ResizeError(
+                f"input size must be a positive multiple of {STRIDES[-1]} (the coarsest stride), got {side}"
+            )
 
 
-def resize_graph(model: Any, size: int) -> Any:
-    """A copy of `model` (onnx.ModelProto) taking a 1×3×size×size input; the input model is not changed."""
+def resize_graph(model: Any, size: Size) -> Any:
+    """A copy of `model` (onnx.ModelProto) taking a 1×3×H×W input of `size`; the input model is not changed."""
     import onnx
     from onnx import numpy_helper
 
@@ -101,9 +132,10 @@ def resize_graph(model: Any, size: int) -> Any:
         raise ResizeError("the graph has Constant nodes; run onnxslim (as `anpr train detector` does) first")
     missing = [k for k, v in found.items() if not v]
     if missing:
-        raise ResizeError(f"no {', '.join(missing)} of a {old}-input YOLOv8 head found; unknown layout")
-    g.input[0].type.tensor_type.shape.dim[2].dim_value = size
-    g.input[0].type.tensor_type.shape.dim[3].dim_value = size
+        raise ResizeError(f"no {', '.join(missing)} of a {label(old)}-input YOLOv8 head found; unknown layout")
+    new_h, new_w = hw(size)
+    g.input[0].type.tensor_type.shape.dim[2].dim_value = new_h
+    g.input[0].type.tensor_type.shape.dim[3].dim_value = new_w
     out_dims = g.output[0].type.tensor_type.shape.dim
     if len(out_dims) != 3 or out_dims[2].dim_value != old_total:
         raise ResizeError(f"expected a 1×(4+classes)×{old_total} output")
@@ -111,7 +143,7 @@ def resize_graph(model: Any, size: int) -> Any:
     del g.value_info[:]  # every recorded intermediate shape is stale; inferred again below
     for prop in out.metadata_props:
         if prop.key == "imgsz":  # ultralytics' own record of the export size
-            prop.value = f"[{size}, {size}]"
+            prop.value = f"[{new_h}, {new_w}]"
     try:  # strict: a size-bound constant left behind (a Resize to fixed sizes, say) fails here, not at run time
         out = onnx.shape_inference.infer_shapes(out, check_type=True, strict_mode=True, data_prop=True)
         onnx.checker.check_model(out, full_check=True)
@@ -120,7 +152,7 @@ def resize_graph(model: Any, size: int) -> Any:
     inferred = [d.dim_value for d in out.graph.output[0].type.tensor_type.shape.dim]
     if inferred[2] != new_total:
         raise ResizeError(f"shape inference gives output {inferred}, expected {new_total} anchors")
-    log.info("detector input %d -> %d: %d -> %d anchors, %s", old, size, old_total, new_total, found)
+    log.info("detector input %s -> %s: %d -> %d anchors, %s", label(old), label(size), old_total, new_total, found)
     return out
 
 
@@ -142,26 +174,27 @@ class PaddedCheck:
 
 
 def shared_anchors(
-    small: int, big: int, margin: int
+    small: Size, big: Size, margin: int
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
     """Indices of the anchors of a small grid and of the same cells in a big grid (top-left aligned), and
     which of them lie at least `margin` pixels (cell centre) inside the small grid's right and bottom edges."""
+    (sh, sw), (_bh, bw) = hw(small), hw(big)
     si, bi, inner = [], [], []
     s_off = b_off = 0
-    for s in STRIDES:
-        ns, nb = small // s, big // s
-        y, x = np.meshgrid(np.arange(ns), np.arange(ns), indexing="ij")
-        si.append(s_off + (y * ns + x).ravel())
-        bi.append(b_off + (y * nb + x).ravel())
-        inner.append(((small - (x + 0.5) * s >= margin) & (small - (y + 0.5) * s >= margin)).ravel())
-        s_off, b_off = s_off + ns * ns, b_off + nb * nb
+    for s, n_small, n_big in zip(STRIDES, level_counts(small), level_counts(big), strict=True):
+        ny, nx, nbx = sh // s, sw // s, bw // s
+        y, x = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+        si.append(s_off + (y * nx + x).ravel())
+        bi.append(b_off + (y * nbx + x).ravel())
+        inner.append(((sw - (x + 0.5) * s >= margin) & (sh - (y + 0.5) * s >= margin)).ravel())
+        s_off, b_off = s_off + n_small, b_off + n_big
     return np.concatenate(si), np.concatenate(bi), np.concatenate(inner)
 
 
-def _detections(raw: FloatArray, size: int, conf: float) -> tuple[FloatArray, FloatArray]:
+def _detections(raw: FloatArray, size: tuple[int, int], conf: float) -> tuple[FloatArray, FloatArray]:
     from anpr.detect.postprocess import Letterbox, decode_yolo
 
-    return decode_yolo(raw[np.newaxis], Letterbox(1.0, 0.0, 0.0), size, size, conf, 0.45)
+    return decode_yolo(raw[np.newaxis], Letterbox(1.0, 0.0, 0.0), size[1], size[0], conf, 0.45)
 
 
 def padded_check(
@@ -174,14 +207,17 @@ def padded_check(
 
     small = ort.InferenceSession(str(small_model), providers=["CPUExecutionProvider"])
     big = ort.InferenceSession(str(big_model), providers=["CPUExecutionProvider"])
-    s_size, b_size = int(small.get_inputs()[0].shape[2]), int(big.get_inputs()[0].shape[2])
+    s_size = int(small.get_inputs()[0].shape[2]), int(small.get_inputs()[0].shape[3])
+    b_size = int(big.get_inputs()[0].shape[2]), int(big.get_inputs()[0].shape[3])
+    if s_size[0] > b_size[0] or s_size[1] > b_size[1]:
+        raise ResizeError(f"the resized input {label(s_size)} must fit in the original {label(b_size)} to compare")
     si, bi, inner = shared_anchors(s_size, b_size, margin)
     box_px = score = score_edge = det_box = det_score = 0.0
     n_images = n_small = n_big = matched = 0
     for image in images:
-        boxed, _ = letterbox(image, s_size, s_size)
-        canvas = np.full((b_size, b_size, 3), PAD_VALUE, np.uint8)
-        canvas[:s_size, :s_size] = boxed
+        boxed, _ = letterbox(image, s_size[1], s_size[0])
+        canvas = np.full((*b_size, 3), PAD_VALUE, np.uint8)
+        canvas[: s_size[0], : s_size[1]] = boxed
         a = np.asarray(small.run(None, {small.get_inputs()[0].name: to_blob(boxed)})[0])[0][:, si]
         b = np.asarray(big.run(None, {big.get_inputs()[0].name: to_blob(canvas)})[0])[0][:, bi]
         diff = np.abs(a - b)
@@ -234,20 +270,30 @@ def _read(paths: Sequence[Path]) -> Iterable[Image]:
         yield np.asarray(image, dtype=np.uint8)
 
 
-def resize_file(model: Path, out: Path, size: int, photos: Sequence[Path], tolerance_px: float = 2.0) -> ResizeResult:
+def resize_file(model: Path, out: Path, size: Size, photos: Sequence[Path], tolerance_px: float = 2.0) -> ResizeResult:
     """Write `model` resized to `size` as `out` (+ .sha256), after checking it against `model` on `photos`
     (none: unchecked). ResizeError, and nothing written, when the detections do not line up."""
     import tempfile
 
     import onnx
 
-    from anpr.core.onnx_model import write_sha256
+    from anpr.core.onnx_model import file_sha256, write_sha256
+    from anpr.detect.wide import SOURCE_INPUT_KEY, SOURCE_KEY
 
     try:
         graph = onnx.load(str(model))
     except Exception as err:  # protobuf's DecodeError and friends
         raise ResizeError(f"{model}: not an ONNX model ({err})") from None
     resized = resize_graph(graph, size)
+    # The runtime uses a wide variant only beside the model it was made from (anpr.detect.wide).
+    src_h, src_w = input_size(graph)
+    stamps = {SOURCE_KEY: file_sha256(model), SOURCE_INPUT_KEY: f"{src_w}x{src_h}"}
+    kept = [p for p in resized.metadata_props if p.key not in stamps]
+    del resized.metadata_props[:]
+    resized.metadata_props.extend(kept)
+    for key, value in stamps.items():
+        prop = resized.metadata_props.add()
+        prop.key, prop.value = key, value
     with tempfile.TemporaryDirectory() as tmp:
         candidate = Path(tmp) / "candidate.onnx"
         onnx.save(resized, str(candidate))
