@@ -85,13 +85,14 @@ def tally(
     agree: list[dict[str, float]] = [{} for _ in range(best.length)]  # prod(1 - conf) per char
     for read in best.reads:
         rw = read_weight[id(read)]
-        confs = _char_confidences(read)
-        for i, (ch, conf) in enumerate(zip(read.text, confs, strict=True)):
+        for i, (ch, conf) in enumerate(zip(read.text, _char_confidences(read), strict=True)):
             votes[i][ch] = votes[i].get(ch, 0.0) + conf * rw
             agree[i][ch] = agree[i].get(ch, 1.0) * (1.0 - conf)
-        for i, slot in enumerate(_alternative_votes(read, confs, best.fmt, best.length, alternative_weight)):
-            for ch, w in slot.items():
-                votes[i][ch] = votes[i].get(ch, 0.0) + w * rw
+        for alt in read.alternatives:
+            if alt.format == best.fmt and len(alt.text) == best.length:
+                w = alternative_weight * _clamp(alt.score) * rw
+                for i, ch in enumerate(alt.text):
+                    votes[i][ch] = votes[i].get(ch, 0.0) + w
     shares = [{ch: v / total for ch, v in slot.items()} for slot in votes if (total := sum(slot.values())) > 0]
     if len(shares) != best.length:
         return None  # every read in the group had zero confidence: no evidence to vote with
@@ -117,22 +118,6 @@ def tally(
         alternatives=tuple(alternatives),
     )
     return Tally(read=consensus, group_reads=len(best.reads), total_reads=n_reads)
-
-
-def _alternative_votes(
-    read: PlateRead, confs: tuple[float, ...], fmt: str, length: int, alternative_weight: float
-) -> list[dict[str, float]]:
-    """The votes of one read's alternatives, per slot and character. An alternative is less likely than the
-    read it came from (the reader ranked it lower), so what one read's alternatives give a character in a
-    slot is capped at `alternative_weight` times the read's own confidence there: alone, a read always keeps
-    its own text (BB7518, sure of every character but the 8, came out BB7513 from its runner-up's score and,
-    chosen by no read, with confidence 0: a correct read dropped); across reads the alternatives still add up."""
-    slots: list[dict[str, float]] = [{} for _ in range(length)]
-    for alt in read.alternatives:
-        if alt.format == fmt and len(alt.text) == length:
-            for i, ch in enumerate(alt.text):
-                slots[i][ch] = slots[i].get(ch, 0.0) + alternative_weight * _clamp(alt.score)
-    return [{ch: min(w, alternative_weight * confs[i]) for ch, w in slot.items()} for i, slot in enumerate(slots)]
 
 
 def _group_best(group: _Group, n_reads: int) -> Candidate:
