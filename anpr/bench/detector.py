@@ -28,14 +28,15 @@ def bench_detector(models: list[Path], *, threads: int, runs: int, scene: Path =
     rows = []
     for model in models:
         det = build_detector(DetectorConfig(model=str(model), threads=threads))
-        blob = to_blob(letterbox(frame, det.input_w, det.input_h)[0])
-        session, name = det._session, det._input_name  # bench only: time the bare inference too
+        net = det.net_for(*frame.shape[:2])  # the session this frame goes through (wide for 16:9)
+        blob = to_blob(letterbox(frame, net.w, net.h)[0])
+        session, name = net.session, net.input_name
         detect_ms = stats.time_calls(lambda d=det: d.detect(frame), runs)  # type: ignore[misc]
         run_ms = stats.time_calls(lambda s=session, n=name, b=blob: s.run(None, {n: b}), runs)  # type: ignore[misc]
         rows.append(
             {
                 "model": model.name,
-                "input": f"{det.input_w}x{det.input_h}",
+                "input": f"{net.w}x{net.h}",
                 "threads": threads,
                 "detect_ms": stats.percentiles(detect_ms),
                 "run_ms": stats.percentiles(run_ms),

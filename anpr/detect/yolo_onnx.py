@@ -31,7 +31,7 @@ REBUILD_WIDE = "rebuild it from the detector model with `anpr train resize-detec
 
 
 @dataclass(frozen=True, slots=True)
-class _Net:
+class Net:
     """One onnxruntime session of the detector and its input."""
 
     session: ort.InferenceSession
@@ -40,7 +40,7 @@ class _Net:
     w: int
 
 
-def _net(session: ort.InferenceSession, path: Path) -> _Net:
+def _net(session: ort.InferenceSession, path: Path) -> Net:
     inp = session.get_inputs()[0]
     shape = inp.shape
     if len(shape) != 4 or not all(isinstance(d, int) for d in shape[2:]):
@@ -48,7 +48,7 @@ def _net(session: ort.InferenceSession, path: Path) -> _Net:
     out_shape = session.get_outputs()[0].shape
     if len(out_shape) != 3:
         raise ModelError(f"{path}: expected a YOLO output (1, 4+classes, N), got {out_shape}")
-    return _Net(session, inp.name, int(shape[2]), int(shape[3]))
+    return Net(session, inp.name, int(shape[2]), int(shape[3]))
 
 
 class OnnxDetector:
@@ -61,8 +61,8 @@ class OnnxDetector:
         self._settings = SessionSettings(cfg.threads, cfg.providers, "detector.providers", cfg.allow_spinning)
         self._square_src = ModelSource(path, cfg.sha256, REBUILD, "detector.model", "detector.sha256")
         self._lock = threading.Lock()
-        self._square: _Net | None = None
-        self._wide: _Net | None = None
+        self._square: Net | None = None
+        self._wide: Net | None = None
         wide = wide_path(cfg)
         if wide is None:
             self._square, digest = self._open_square()
@@ -78,11 +78,11 @@ class OnnxDetector:
         log.info("detector %s loaded: input %s %dx%d, %s", self.version, net.input_name, net.w, net.h,
                  net.session.get_providers())  # fmt: skip
 
-    def _open_square(self) -> tuple[_Net, str]:
+    def _open_square(self) -> tuple[Net, str]:
         session, digest = load_model(self._square_src, self._settings)
         return _net(session, self._square_src.path), digest
 
-    def _open_wide(self, path: Path, model_digest: str) -> _Net | None:
+    def _open_wide(self, path: Path, model_digest: str) -> Net | None:
         explicit = self._cfg.wide_model != "auto"
         src = ModelSource(path, self._cfg.wide_sha256, REBUILD_WIDE, "detector.wide_model", "detector.wide_sha256")
         session, _ = load_model(src, self._settings)
@@ -95,7 +95,8 @@ class OnnxDetector:
         log.warning("%s not used: %s; every frame goes through %s (%s)", path, why, self._square_src.path, REBUILD_WIDE)
         return None
 
-    def _net_for(self, h: int, w: int) -> _Net:
+    def net_for(self, h: int, w: int) -> Net:
+        """The session a frame of h × w pixels goes through (the wide one when the frame is as wide as it)."""
         wide = self._wide
         if wide is not None and w * wide.h >= h * wide.w:
             return wide
@@ -109,7 +110,7 @@ class OnnxDetector:
 
     def detect(self, image: Image) -> list[Detection]:
         h, w = image.shape[:2]
-        net = self._net_for(h, w)
+        net = self.net_for(h, w)
         boxed, lb = letterbox(image, net.w, net.h)
         (out,) = net.session.run(None, {net.input_name: to_blob(boxed)})[:1]
         boxes, scores = decode_yolo(
