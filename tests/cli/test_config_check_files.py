@@ -27,7 +27,7 @@ def test_every_missing_file_is_named_with_its_key(tmp_path: Path, capsys: pytest
     conf.write_text(
         f'state_dir = "{tmp_path / "state"}"\n'
         f'[[cameras]]\nid = "front"\nkind = "file"\nuri = "{gone / "clip.mp4"}"\n'
-        f'[detector]\nmodel = "{gone / "det.onnx"}"\n'
+        f'[detector]\nmodel = "{gone / "det.onnx"}"\nwide_model = "{gone / "det-640x384.onnx"}"\n'
         f'[hotlist]\ncsv = ""\ntrusted_keys = ["{gone / "list.pub"}"]\n'
         f'[uplink]\ntls = true\nca_file = "{gone / "ca.pem"}"\npassword_file = "{gone / "mqtt-password"}"\n'
         f'[gps]\nkind = "replay"\nreplay_path = "{gone / "log.nmea"}"\n'
@@ -37,13 +37,14 @@ def test_every_missing_file_is_named_with_its_key(tmp_path: Path, capsys: pytest
     for key, name in [
         ("cameras[0].uri", "clip.mp4"),
         ("detector.model", "det.onnx"),
+        ("detector.wide_model", "det-640x384.onnx"),
         ("hotlist.trusted_keys[0]", "list.pub"),
         ("uplink.ca_file", "ca.pem"),
         ("uplink.password_file", "mqtt-password"),
         ("gps.replay_path", "log.nmea"),
     ]:
         assert any(key in line and name in line for line in text.splitlines()), f"{key} / {name} not named:\n{text}"
-    assert "6 problem(s)" in text and "Traceback" not in text
+    assert "7 problem(s)" in text and "Traceback" not in text
 
 
 def test_a_model_that_is_not_the_recorded_one_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

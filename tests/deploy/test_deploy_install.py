@@ -30,7 +30,8 @@ def test_install_twice_then_uninstall_and_purge(tmp_path: Path, role: str, unit:
     assert (root / "etc/systemd/system" / unit).read_text() == (ROOT / "systemd" / unit).read_text()
     link = root / "etc/systemd/system/multi-user.target.wants" / unit
     assert link.is_symlink() and os.readlink(link) == f"/etc/systemd/system/{unit}"
-    for model in ("plate-detector.onnx", "plate-detector.onnx.sha256", "plate-reader-int8.onnx",
+    for model in ("plate-detector.onnx", "plate-detector.onnx.sha256", "plate-detector-640x384.onnx",
+                  "plate-detector-640x384.onnx.sha256", "plate-reader-int8.onnx",
                   "plate-reader-int8.onnx.sha256", "plate-reader.onnx", "plate-reader.dict.txt",
                   "plate-reader-int8.calibration.json"):  # fmt: skip
         assert (root / "opt/anpr/models" / model).read_bytes() == (ROOT / "models" / model).read_bytes()
