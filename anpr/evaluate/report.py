@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.evaluate.metrics import ImageResult
+from anpr.evaluate.moto import format_line as moto_line
 from anpr.evaluate.report_plots import write_plots
 from anpr.evaluate.widths import html_table
 from anpr.types import Image, PlateRead
@@ -151,6 +152,8 @@ def _summary_table(s: dict[str, Any]) -> str:
         items.append(("expected calibration error (ok rows)", rel["ece"]))
         high = rel["high"]
         items.append((f"reads at confidence >= {high['at']}: n, exact", f"{high['n']}, {high['exact']}"))
+    if moto := p.get("moto_misreads"):
+        items.append(("car plates read as motorcycles", moto_line(moto).split(": ", 1)[1]))
     for k, v in (s.get("ms") or {}).items():
         items.append((f"ms per image {k}", v))
     return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in items)

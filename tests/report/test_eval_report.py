@@ -41,6 +41,7 @@ def test_page_lists_exactly_the_known_misses(report: Path) -> None:
     for plot in ("figures.png", "ms.png", "confidence.png"):
         assert f'src="{plot}"' in page and (report / plot).stat().st_size > 1000, plot
     assert (report / "summary.json").is_file() and (report / "per_image.csv").is_file()
+    assert "<th>car plates read as motorcycles</th><td>0 of " in page
 
 
 def _read(text: str) -> PlateRead:
