@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model, verify_model
+from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model, open_session, verify_model
 from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
@@ -61,26 +61,20 @@ class OnnxDetector:
         self._settings = SessionSettings(cfg.threads, cfg.providers, "detector.providers", cfg.allow_spinning)
         self._square_src = ModelSource(path, cfg.sha256, REBUILD, "detector.model", "detector.sha256")
         self._lock = threading.Lock()
-        self._square: Net | None = None
-        self._wide: Net | None = None
+        # Hashed once here; a session is then opened on the checked file without hashing it again.
+        digest = verify_model(self._square_src)
         wide = wide_path(cfg)
-        if wide is None:
-            self._square, digest = self._open_square()
-        else:
-            digest = verify_model(self._square_src)  # checked now; opened at the first narrow frame
-            self._wide = self._open_wide(wide, digest)
-            if self._wide is None:
-                self._square, digest = self._open_square()
+        self._wide = None if wide is None else self._open_wide(wide, digest)
+        # With a usable wide model the square session waits for the first narrow frame (most cameras: never).
+        first = self._wide if self._wide is not None else self._open_square()
+        self._square: Net | None = None if first is self._wide else first
         self.version = f"{path.stem}:{digest[:12]}"
-        net = self._wide or self._square
-        assert net is not None
-        self.input_h, self.input_w = net.h, net.w
-        log.info("detector %s loaded: input %s %dx%d, %s", self.version, net.input_name, net.w, net.h,
-                 net.session.get_providers())  # fmt: skip
+        self.input_h, self.input_w = first.h, first.w
+        log.info("detector %s loaded: input %s %dx%d, %s", self.version, first.input_name, first.w, first.h,
+                 first.session.get_providers())  # fmt: skip
 
-    def _open_square(self) -> tuple[Net, str]:
-        session, digest = load_model(self._square_src, self._settings)
-        return _net(session, self._square_src.path), digest
+    def _open_square(self) -> Net:
+        return _net(open_session(self._square_src.path, self._settings, REBUILD), self._square_src.path)
 
     def _open_wide(self, path: Path, model_digest: str) -> Net | None:
         explicit = self._cfg.wide_model != "auto"
@@ -103,9 +97,9 @@ class OnnxDetector:
         if self._square is None:
             with self._lock:  # a narrow frame on a wide camera's detector: the square session, once
                 if self._square is None:
-                    self._square, _ = self._open_square()
-                    log.info("detector: a %dx%d frame is narrower than %dx%d; the square input serves it", w, h,
-                             self._wide.w if self._wide else 0, self._wide.h if self._wide else 0)  # fmt: skip
+                    self._square = self._open_square()
+                    log.info("detector: a %dx%d frame is narrower than the wide input; the square input serves it",
+                             w, h)  # fmt: skip
         return self._square
 
     def detect(self, image: Image) -> list[Detection]:

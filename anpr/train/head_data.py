@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from anpr.ocr import preprocess
-from anpr.synth import effects
+from anpr.synth import effects, wear
 from anpr.synth._np import u8
 from anpr.train.recognizer_data import _jitter, moto_rows, real_rows
 from anpr.types import Detection, Image
@@ -141,8 +141,6 @@ def real_crops(path: Path, text: str, box: tuple[float, float, float, float], s:
 
 
 def _maybe_glints(img: Image, rng: random.Random, s: HeadSettings) -> Image:
-    from anpr.synth import wear
-
     return wear.glints(img, rng) if s.glint_share > 0 and rng.random() < s.glint_share else img
 
 
