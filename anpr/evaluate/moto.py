@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from anpr.evaluate.reliability import HIGH
 from anpr.plates.chile import format_by_name, parse
 from anpr.types import PlateRead
 
-SURE = 0.9
-"""A read this confident looks exact to an operator (and passes the hotlist's hit_confidence)."""
+SURE = HIGH
+"""A read this confident looks exact: the reliability table's own 'high' line (issue 23's 0.9)."""
 SHOWN = 10
 
 
