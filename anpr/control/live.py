@@ -30,11 +30,12 @@ def row_of(ev: EventRow, received_at: float) -> dict[str, Any]:
 
 
 class Hub:
-    """Fans new events out to every open event stream."""
+    """Fans new events out to every open event stream; reads only to the streams opened with `reads`."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._clients: set[asyncio.Queue[str]] = set()
+        self._clients: dict[asyncio.Queue[str], bool] = {}
+        """Each stream's queue, and whether it may be sent reads (an operator's page) or hits only."""
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -42,29 +43,31 @@ class Hub:
     def on_stored(self, res: AddResult) -> None:
         """Receiver listener (writer thread)."""
         now = time.time()
-        msgs = [f"event: {ev.kind}\ndata: {json.dumps(row_of(ev, now))}\n\n" for ev in res.stored]
+        msgs = [(ev.kind != "hit", f"event: {ev.kind}\ndata: {json.dumps(row_of(ev, now))}\n\n") for ev in res.stored]
         if res.statuses or res.stored:
-            msgs.append("event: cars\ndata: {}\n\n")
+            msgs.append((False, "event: cars\ndata: {}\n\n"))
         if msgs and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._fanout, msgs)
 
     def reviewed(self, key: tuple[str, str], review: dict[str, Any]) -> None:
         """An operator confirmed or dismissed a hit: every open page updates the passage (event loop)."""
         body = json.dumps({"device_id": key[0], "passage_id": key[1], "review": review})
-        self._fanout([f"event: review\ndata: {body}\n\n"])
+        self._fanout([(False, f"event: review\ndata: {body}\n\n")])
 
-    def _fanout(self, msgs: list[str]) -> None:
-        for q in list(self._clients):
+    def _fanout(self, msgs: list[tuple[bool, str]]) -> None:
+        """`msgs`: (whether it is a read, the message)."""
+        for q, reads in list(self._clients.items()):
             try:
-                for m in msgs:
-                    q.put_nowait(m)
+                for is_read, m in msgs:
+                    if reads or not is_read:
+                        q.put_nowait(m)
             except asyncio.QueueFull:
-                self._clients.discard(q)
+                self._clients.pop(q, None)
                 log.warning("an event stream fell %d messages behind; dropped it", _CLIENT_QUEUE)
 
-    async def stream(self) -> AsyncIterator[str]:
+    async def stream(self, *, reads: bool) -> AsyncIterator[str]:
         q: asyncio.Queue[str] = asyncio.Queue(_CLIENT_QUEUE)
-        self._clients.add(q)
+        self._clients[q] = reads
         try:
             yield "retry: 1000\n: connected\n\n"
             while q in self._clients:
@@ -73,4 +76,4 @@ class Hub:
                 except asyncio.TimeoutError:
                     yield ": ping\n\n"  # keeps proxies from closing an idle stream
         finally:
-            self._clients.discard(q)
+            self._clients.pop(q, None)

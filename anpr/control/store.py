@@ -223,8 +223,13 @@ class Store:
         return out
 
     def crop(self, event_id: str) -> bytes | None:
-        rows = self._rows("SELECT crop FROM events WHERE event_id = ?", (event_id,))
-        return bytes(rows[0]["crop"]) if rows and rows[0]["crop"] is not None else None
+        found = self.crop_of(event_id)
+        return None if found is None else found[1]
+
+    def crop_of(self, event_id: str) -> tuple[str, bytes] | None:
+        """(the event's kind, its crop): the page shows a read's crop to operators only."""
+        rows = self._rows("SELECT kind, crop FROM events WHERE event_id = ?", (event_id,))
+        return (str(rows[0]["kind"]), bytes(rows[0]["crop"])) if rows and rows[0]["crop"] is not None else None
 
     def event_ids(self) -> list[str]:
         return [r["event_id"] for r in self._rows("SELECT event_id FROM events")]

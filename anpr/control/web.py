@@ -125,8 +125,12 @@ def build_app(
         found = passages.passage(store, *key)
         if found is None:
             return JSONResponse({"error": "no such passage"}, status_code=404)
-        if found["kind"] != "hit" and not req.state.session.allows("operator"):
-            return JSONResponse({"error": "reads need the operator role (viewers see hits)"}, 403)
+        if found["kind"] != "hit":
+            if not req.state.session.allows("operator"):
+                return JSONResponse({"error": "reads need the operator role (viewers see hits)"}, 403)
+            # A read passage is one vehicle's plate, crops and positions looked up: audited as a search is.
+            # (Hit passages are on every page live; the page refetches them itself, so no audit row each.)
+            record(req, "view-passage")
         return JSONResponse(found)
 
     async def review(req: Request) -> Response:
@@ -195,10 +199,14 @@ def build_app(
         event_id = req.path_params["event_id"]
         if not _EVENT_ID.match(event_id):
             return bad(ValueError(f"event id {event_id[:40]!r}: expected a UUID"))
-        data = store.crop(event_id)
-        if data is None:
+        found = store.crop_of(event_id)
+        if found is None:
             return Response(status_code=404)
-        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "max-age=86400"})
+        kind, data = found
+        if kind != "hit" and not req.state.session.allows("operator"):
+            return JSONResponse({"error": "reads need the operator role (viewers see hits)"}, 403)
+        # private: a shared cache must not hand one user's look at a plate to another
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     def quarantine(req: Request) -> Response:
         try:
@@ -256,9 +264,10 @@ def build_app(
     def users_view(_req: Request) -> Response:
         return JSONResponse([{"name": u["name"], "role": u["role"]} for u in list_users(store)])
 
-    async def stream(_req: Request) -> Response:
+    async def stream(req: Request) -> Response:
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(hub.stream(), media_type="text/event-stream", headers=headers)
+        reads = req.state.session.allows("operator")  # a viewer's page is pushed hits, as its lists show
+        return StreamingResponse(hub.stream(reads=reads), media_type="text/event-stream", headers=headers)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
