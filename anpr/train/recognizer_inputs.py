@@ -25,7 +25,7 @@ PAD = 128
 """Grey of the right padding (the reader pads the same way: anpr.ocr.crnn.PAD)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Data:
     images: torch.Tensor  # N×H×W uint8, right-padded with PAD
     targets: list[list[int]]
