@@ -55,6 +55,9 @@ def register_models(tsub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="quantise the conv on the input too (default: kept in float; int8 there cost 7 points on train)",
     )
     q.add_argument("--exclude-head", action="store_true", help="keep the final MatMul (CTC classifier) in float")
+    q.add_argument(
+        "--no-fuse", action="store_true", help="leave hard-swish and the affine blocks as the quantiser wrote them"
+    )
     q.set_defaults(func=_cmd_quantize_reader)
 
     d = tsub.add_parser(
@@ -148,7 +151,7 @@ def _cmd_quantize_reader(args: argparse.Namespace) -> int:
         sets=tuple(args.sets), max_per_set=args.max_per_set, seed=args.seed, opset=args.opset, format=args.format,
         calibrate=args.calibrate, percentile=args.percentile, tile=args.tile, per_channel=not args.no_per_channel,
         reduce_range=args.reduce_range, ops=tuple(args.ops), quantize_first_conv=args.quantize_first_conv,
-        exclude_head=args.exclude_head,
+        exclude_head=args.exclude_head, fuse=not args.no_fuse,
     )  # fmt: skip
     if not args.model.is_file():
         return _fail(FileNotFoundError(f"{args.model}: no such model; `anpr train extract-ppocr` writes the fp32 one"))

@@ -119,9 +119,12 @@ def write_model(
     g.output.extend([helper.make_tensor_value_info("probs", onnx.TensorProto.FLOAT, ["N", "T", CLASSES])])
     base = onnx.load(str(int8_model))
     backbone = utils.Extractor(base).extract_model([base.graph.input[0].name], [BACKBONE_OUT])
+    # the shipped backbone may be at opset 14 (its fused HardSwish, anpr.train.onnx_fuse); the neck's ops
+    # mean the same at 13 and 14
+    opset = max([OPSET] + [o.version for o in base.opset_import if o.domain in ("", "ai.onnx")])
     for m in (backbone, neck):
         del m.opset_import[:]
-        m.opset_import.extend([helper.make_opsetid("", OPSET)])
+        m.opset_import.extend([helper.make_opsetid("", opset)])
         m.ir_version = base.ir_version
     merged = compose.merge_models(backbone, neck, io_map=[(BACKBONE_OUT, BACKBONE_OUT)])
     del merged.metadata_props[:]

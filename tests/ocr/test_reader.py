@@ -94,7 +94,7 @@ def test_corrupt_model_is_refused_by_its_hash(tmp_path: Path) -> None:
 
 
 def test_version_names_the_model(reader: PpocrReader) -> None:
-    assert reader.version.startswith("plate-reader-int8@2d922fb7f06c")
+    assert reader.version.startswith("plate-reader-int8@3cb46ffdaf54")
 
 
 def test_the_fp32_original_still_ships_and_reads_like_the_default(reader: PpocrReader) -> None:

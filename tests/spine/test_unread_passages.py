@@ -1,9 +1,12 @@
 """A passage whose consensus names no plate sends no event; a weak read is still sent, marked by its confidence.
 
 Real frames of sample_videos/traffic/parked_row.mp4, the shipped detector and reader, the real tracker:
-- frame 48: the car GHJK34 half out of the frame at the right edge. The reader says GHJK33 at 0.105 with
-  the alternative GHJK31 at 0.371; the vote then takes GHJK31, whose last character no read chose, at
+- frame 48: the car GHJK34 half out of the frame at the right edge. The reader says GHJK33 at a raw 0.105
+  with the alternative GHJK31 at 0.371; the vote then takes GHJK31, whose last character no read chose, at
   confidence 0. Before the fix this went out as a plate event (and would have raised a hit on GHJK31).
+  This case runs on raw scores (`reader.calibration = null`): the vote weighs reads by their confidence,
+  and a refit of the calibration table (3 Dec 2026) maps that 0.105 higher, after which GHJK33 wins the
+  vote at 0.2 and the passage goes out as GHJK33 (a hit on this test list), not this case any more.
 - frame 30: the same car further away, read CHJK34 at 0.21: a weak read of a real plate, published.
 """
 
@@ -39,7 +42,7 @@ def _frames(folder: Path, index: int, copies: int) -> Path:
     return folder
 
 
-def _replay(frames: Path, tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _replay(frames: Path, tmp_path: Path, *, raw: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     hotlist = tmp_path / "hotlist.csv"
     hotlist.write_text("plate,list_name,reason,priority\nGHJK31,test,stolen,1\nGHJK33,test,stolen,1\n")
     cfg = from_dict(
@@ -47,6 +50,7 @@ def _replay(frames: Path, tmp_path: Path) -> tuple[list[dict[str, Any]], dict[st
             "state_dir": str(tmp_path / "state"),
             "cameras": [{"id": "kerb", "fps": 25}],
             "hotlist": {"csv": str(hotlist)},
+            "reader": {"calibration": None} if raw else {},
         }
     )
     out = io.StringIO()
@@ -61,7 +65,7 @@ def test_a_consensus_at_zero_confidence_sends_no_event_and_raises_no_hit(
 ) -> None:
     frames = _frames(tmp_path / "edge", 48, 3)
     with caplog.at_level(logging.INFO, logger="anpr.app.passage_events"):
-        events, summary = _replay(frames, tmp_path)
+        events, summary = _replay(frames, tmp_path, raw=True)
     assert events == []  # neither a read nor a hit on GHJK31, a text no read chose
     assert (summary["passages"], summary["unread_passages"], summary["events"]) == (1, 1, 0)
     dropped = [r.getMessage() for r in caplog.records if "no plate read" in r.getMessage()]
