@@ -66,6 +66,7 @@ def build_stages(
 
     Raises `StartupError` with an actionable message when one cannot be built."""
     from anpr.detect import build_detector, for_camera
+    from anpr.detect.motion import MotionGate
     from anpr.gps import Clock, build_position
     from anpr.ocr import build_reader
     from anpr.track import build_tracker
@@ -96,6 +97,7 @@ def build_stages(
         detectors={c.id: for_camera(detector, cfg.detector, c.id) for c in cfg.cameras},
         reader=reader,
         make_tracker=lambda camera_id: build_tracker(tracker_cfg),
+        motion=MotionGate(cfg.detector.motion) if cfg.detector.motion.enabled else None,
         matcher=matcher,
         position=position,
         sink=sink,

@@ -124,8 +124,13 @@ class Pipeline:
         # While every passage in view is settled the detector (the largest cost) skips some frames;
         # a vehicle that appears meanwhile is found at most N-1 frames later.
         wanted = tracker.wants_detection(frame.camera_id)
+        motion = self.stages.motion  # and on a fixed camera's still, empty scene it skips the rest
+        if wanted and motion is not None:
+            wanted = motion.wants(frame.camera_id, frame.image)
         if wanted:
             detections = ahead if ahead is not None else self.detect(frame)
+            if motion is not None:
+                motion.detected(frame.camera_id, len(detections))
         # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost);
         # the image lets the tracker read a detection that looks like another car.
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at, frame.image)

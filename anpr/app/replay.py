@@ -184,6 +184,8 @@ def replay(
         "errors": dict(snap.errors),
         "stage_ms": snap.to_dict()["stage_ms"],
     }
+    if pipeline.stages.motion is not None:  # frames the motion gate kept from the detector
+        summary["motion_skipped"] = pipeline.stages.motion.skipped_total
     if annotator is not None:
         summary["annotated"] = {"path": str(annotate), "frames": annotator.frames_written,
                                 "codec": annotator.codec_written}  # fmt: skip

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the protocols only; importing this module loads no stage
     from anpr.detect.base import Detector
+    from anpr.detect.motion import MotionGate
     from anpr.gps.base import Position
     from anpr.hotlist.base import Matcher
     from anpr.ocr.base import Reader
@@ -28,5 +29,7 @@ class Stages:
     position: Position | None = None
     sink: EventSink | None = None
     alerts: AlertSink | None = None
+    motion: MotionGate | None = None
+    """Skips the detector on a still scene with no plate in view (`[detector.motion]`); None: never skips."""
     on_event: Callable[[PlateEvent], None] | None = None
     """Called with every event after it was alerted and queued (replay prints it, benches count it)."""

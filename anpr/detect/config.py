@@ -10,6 +10,22 @@ from anpr.core.settings import Section
 Roi = tuple[float, float, float, float]
 
 
+class MotionConfig(Section):
+    enabled: bool = Field(
+        default=False,
+        description="skip the detector on frames of a still scene with no plate in view (fixed cameras; "
+        "a moving camera always sees motion and skips nothing)",
+    )
+    width: int = Field(default=160, ge=32, le=640, description="width the frame is shrunk to for the comparison")
+    threshold: int = Field(default=10, ge=1, le=255, description="grey-level change that counts a pixel as moved")
+    min_area: float = Field(
+        default=0.0005, ge=0.0, le=1.0, description="share of the shrunk frame's pixels that must move to detect"
+    )
+    idle_every: int = Field(
+        default=12, ge=1, le=250, description="detect at least every this many frames, motion or not"
+    )
+
+
 class DetectorConfig(Section):
     model: DataPath = Field(
         default="models/plate-detector.onnx",
@@ -57,6 +73,10 @@ class DetectorConfig(Section):
             "region of interest per camera id: [x1, y1, x2, y2] as fractions (0..1) of the frame; "
             "the detector sees only that crop (e.g. the gantry lane), boxes come back in frame pixels"
         ),
+    )
+
+    motion: MotionConfig = Field(
+        default_factory=MotionConfig, description="skip the detector on a still, empty scene (anpr/detect/motion.py)"
     )
 
     @field_validator("roi")
