@@ -97,7 +97,7 @@ def build_stages(
         detectors={c.id: for_camera(detector, cfg.detector, c.id) for c in cfg.cameras},
         reader=reader,
         make_tracker=lambda camera_id: build_tracker(tracker_cfg),
-        motion=MotionGate(cfg.detector.motion) if cfg.detector.motion.enabled else None,
+        motion=MotionGate(cfg.detector.motion, cfg.detector.roi) if cfg.detector.motion.enabled else None,
         matcher=matcher,
         position=position,
         sink=sink,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from anpr.detect.config import MotionConfig
+from anpr.detect.config import MotionConfig, Roi
 from anpr.types import Image
 
 log = logging.getLogger(__name__)
@@ -37,12 +37,19 @@ class MotionGate:
     """Per camera: whether a frame needs the detector. Used by the one thread that tracks (not thread-safe)."""
 
     config: MotionConfig
+    roi: dict[str, Roi] = field(default_factory=dict)
+    """`detector.roi`: only motion where the detector looks counts (not the next lane's traffic)."""
     skipped_total: int = 0
     _cameras: dict[str, _Camera] = field(default_factory=dict)
 
     def wants(self, camera_id: str, image: Image) -> bool:
         """True when `image` must be detected; the caller then reports the result with `detected`."""
         cam = self._cameras.setdefault(camera_id, _Camera())
+        roi = self.roi.get(camera_id)
+        if roi is not None:
+            h, w = image.shape[:2]
+            x1, y1 = round(roi[0] * w), round(roi[1] * h)
+            image = image[y1 : max(y1 + 1, round(roi[3] * h)), x1 : max(x1 + 1, round(roi[2] * w))]
         small = self._shrink(image)
         still = (
             cam.reference is not None

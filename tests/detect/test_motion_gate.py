@@ -80,6 +80,18 @@ def test_small_noise_does_not_count_as_motion_but_a_small_change_does() -> None:
     assert gate.wants("gate", changed)  # a 90×60 px change in a 1280×720 frame (a far car's size)
 
 
+def test_only_motion_inside_the_cameras_roi_counts() -> None:
+    (empty,) = _frames(20)
+    h, w = empty.shape[:2]
+    elsewhere = empty.copy()
+    elsewhere[: h // 4, : w // 4] = 255 - elsewhere[: h // 4, : w // 4]  # the top-left corner changes
+    for roi, wanted in (((0.0, 0.5, 1.0, 1.0), False), ((0.0, 0.0, 0.5, 0.5), True)):
+        gate = MotionGate(MotionConfig(enabled=True), {"gate": roi})
+        assert gate.wants("gate", empty)
+        gate.detected("gate", 0)
+        assert gate.wants("gate", elsewhere) is wanted, roi  # outside the lower half: not motion
+
+
 def _replay(frames: Path, tmp_path: Path, motion: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     cfg = from_dict(
         {
