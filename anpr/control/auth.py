@@ -28,8 +28,17 @@ from anpr.control.users import Role, Session, close_session, open_session, sessi
 
 log = logging.getLogger(__name__)
 COOKIE = "anpr_session"
+SEARCHING, READS = "searching needs", "reads need"  # operators_only's refusals
 STATIC = Path(__file__).parent / "static"
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def operators_only(req: Request, what: str) -> JSONResponse | None:
+    """Within a viewer's route: a 403 when a viewer (who sees hits only) asks for a search or a read
+    (`what`: SEARCHING or READS); None for an operator or admin."""
+    if req.state.session.allows("operator"):
+        return None
+    return JSONResponse({"error": f"{what} the operator role (viewers see hits)"}, status_code=403)
 
 
 class LoginThrottle:

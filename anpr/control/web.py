@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from anpr.control import passages
-from anpr.control.auth import Auth, client_address
+from anpr.control.auth import READS, SEARCHING, Auth, client_address, operators_only
 from anpr.control.config import MapConfig, WebConfig
 from anpr.control.export import car_view, event_json, iso, render
 from anpr.control.headers import SecurityHeaders
@@ -96,10 +96,9 @@ def build_app(
             flt = filter_from_params(params(req), cfg.max_rows, tz=zone)
         except ValueError as err:
             return bad(err)
-        searching = flt.kind != "hit" or any(req.query_params.get(k) for k in _SEARCH_KEYS)
-        if searching:
-            if not req.state.session.allows("operator"):
-                return JSONResponse({"error": "searching needs the operator role (viewers see hits)"}, 403)
+        if flt.kind != "hit" or any(req.query_params.get(k) for k in _SEARCH_KEYS):
+            if (refused := operators_only(req, SEARCHING)) is not None:
+                return refused
             record(req, "search")
         return JSONResponse([event_json(r) for r in store.events(flt)])
 
@@ -112,8 +111,8 @@ def build_app(
         except ValueError as err:
             return bad(err)
         if flt.kind != "hit" or any(query.get(k) for k in _SEARCH_KEYS):
-            if not req.state.session.allows("operator"):
-                return JSONResponse({"error": "searching needs the operator role (viewers see hits)"}, 403)
+            if (refused := operators_only(req, SEARCHING)) is not None:
+                return refused
             record(req, "search")
         return JSONResponse(passages.list_passages(store, flt, unreviewed=unreviewed))
 
@@ -126,8 +125,8 @@ def build_app(
         if found is None:
             return JSONResponse({"error": "no such passage"}, status_code=404)
         if found["kind"] != "hit":
-            if not req.state.session.allows("operator"):
-                return JSONResponse({"error": "reads need the operator role (viewers see hits)"}, 403)
+            if (refused := operators_only(req, READS)) is not None:
+                return refused
             # A read passage is one vehicle's plate, crops and positions looked up: audited as a search is.
             # (Hit passages are on every page live; the page refetches them itself, so no audit row each.)
             record(req, "view-passage")
@@ -203,8 +202,8 @@ def build_app(
         if found is None:
             return Response(status_code=404)
         kind, data = found
-        if kind != "hit" and not req.state.session.allows("operator"):
-            return JSONResponse({"error": "reads need the operator role (viewers see hits)"}, 403)
+        if kind != "hit" and (refused := operators_only(req, READS)) is not None:
+            return refused
         # private: a shared cache must not hand one user's look at a plate to another
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
