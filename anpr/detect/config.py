@@ -10,6 +10,12 @@ from anpr.core.settings import Section
 Roi = tuple[float, float, float, float]
 
 
+def roi_pixels(roi: Roi, width: int, height: int) -> tuple[int, int, int, int]:
+    """`roi` (fractions) as pixel bounds x1, y1, x2, y2 of a width×height frame, never empty."""
+    x1, y1 = round(roi[0] * width), round(roi[1] * height)
+    return x1, y1, max(x1 + 1, round(roi[2] * width)), max(y1 + 1, round(roi[3] * height))
+
+
 class MotionConfig(Section):
     enabled: bool = Field(
         default=False,

@@ -8,21 +8,18 @@ frame is not detected. The reference is the last *detected* frame, not the previ
 approaching slowly (mostly growing, not moving) still adds up to a change. Every `idle_every`th frame is
 detected anyway: a plate that arrives without motion (a parked car at start-up, a change too small to
 see) is found within that many frames. A moving camera (a patrol car) sees motion in every frame, so
-the gate costs it only the shrinking (~0.3 ms a frame) and skips nothing.
+the gate costs it only the shrinking (~1 ms for a 1080p frame) and skips nothing.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from anpr.detect.config import MotionConfig, Roi
+from anpr.detect.config import MotionConfig, Roi, roi_pixels
 from anpr.types import Image
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -47,9 +44,8 @@ class MotionGate:
         cam = self._cameras.setdefault(camera_id, _Camera())
         roi = self.roi.get(camera_id)
         if roi is not None:
-            h, w = image.shape[:2]
-            x1, y1 = round(roi[0] * w), round(roi[1] * h)
-            image = image[y1 : max(y1 + 1, round(roi[3] * h)), x1 : max(x1 + 1, round(roi[2] * w))]
+            x1, y1, x2, y2 = roi_pixels(roi, image.shape[1], image.shape[0])
+            image = image[y1:y2, x1:x2]
         small = self._shrink(image)
         still = (
             cam.reference is not None

@@ -16,7 +16,7 @@ import numpy as np
 
 from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model, open_session, verify_model
 from anpr.detect.base import Detector
-from anpr.detect.config import DetectorConfig, Roi
+from anpr.detect.config import DetectorConfig, Roi, roi_pixels
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
 from anpr.detect.wide import mismatch, wide_path
 from anpr.types import Detection, Image
@@ -132,8 +132,7 @@ class RoiDetector:
 
     def detect(self, image: Image) -> list[Detection]:
         h, w = image.shape[:2]
-        x1, y1 = round(self.roi[0] * w), round(self.roi[1] * h)
-        x2, y2 = max(x1 + 1, round(self.roi[2] * w)), max(y1 + 1, round(self.roi[3] * h))
+        x1, y1, x2, y2 = roi_pixels(self.roi, w, h)
         found = self._inner.detect(image[y1:y2, x1:x2])
         return [
             Detection(

@@ -34,7 +34,6 @@ class _Graph:
     """Producer / consumer maps and constant lookup over an ONNX graph being edited."""
 
     def __init__(self, model: Any) -> None:
-        self.model = model
         self.g = model.graph
         self.inits = {i.name: i for i in self.g.initializer}
         self.const_nodes = {n.output[0]: n for n in self.g.node if n.op_type == "Constant"}
