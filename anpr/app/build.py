@@ -161,6 +161,8 @@ def build_pipeline(
             policy=event_policy(cfg),
             health=health,
             workers=cfg.inference_workers,
+            live_depth=cfg.live_queue_frames,
+            live_max_wait_s=cfg.live_max_wait_ms / 1000.0,
         )
     except BaseException:
         if stages.sink is not None:  # its publisher thread is already running

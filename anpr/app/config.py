@@ -48,6 +48,20 @@ class AppConfig(Section):
         "2: detect the next frame while this one is read and tracked (same events; measured slower on a quiet "
         "2-core x86, see docs/performance.md; try it on a 4-core Pi with `anpr bench pipeline --all --workers 2`)",
     )
+    live_queue_frames: int = Field(
+        default=3,
+        ge=1,
+        le=8,
+        description="frames a live camera may queue for the worker (1: only the newest); a few absorb the "
+        "frames the detector runs on (measured: 20-30 % more frames processed than 1, docs/performance.md)",
+    )
+    live_max_wait_ms: int = Field(
+        default=250,
+        ge=0,
+        le=5000,
+        description="a live frame that waited longer than this is dropped for a newer one of its camera "
+        "(bounds what the queue adds to alert latency)",
+    )
     # Factories, not instances: their model paths are resolved (anpr.core.datafiles) from the working folder
     # of each load, not of the import.
     detector: DetectorConfig = Field(default_factory=DetectorConfig)

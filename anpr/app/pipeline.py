@@ -50,6 +50,8 @@ class Pipeline:
         health: Health | None = None,
         queue_size: int | None = None,
         workers: int = 2,
+        live_depth: int = 1,
+        live_max_wait_s: float | None = None,
     ) -> None:
         if not sources:
             raise ValueError("a pipeline needs at least one source")
@@ -65,7 +67,13 @@ class Pipeline:
         # hand-off's), so the queue is shorter by as many; a 1080p frame is 6 MB of peak memory.
         if queue_size is None:
             queue_size = 4 if workers == 1 else 2
-        self._queue = FrameQueue(queue_size * len(self.sources))
+        # A live camera may queue up to live_depth of them (bursty inference; see anpr/app/framequeue.py).
+        self._queue = FrameQueue(
+            queue_size * len(self.sources),
+            live_depth=min(live_depth, queue_size),
+            live_max_wait_s=live_max_wait_s,
+            on_stale=self.health.dropped,
+        )
         self._trackers = {s.camera_id: stages.make_tracker(s.camera_id) for s in self.sources}
         self._early_hits: dict[str, HotlistMatch] = {}
         missing = [s.camera_id for s in self.sources if s.camera_id not in stages.detectors]
