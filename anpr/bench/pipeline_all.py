@@ -1,4 +1,5 @@
-"""`anpr bench pipeline --all`: `anpr bench pipeline` on every sample clip, one table.
+"""`anpr bench pipeline --all`: `anpr bench pipeline` on every sample clip, one table (with `--photos`, a
+clip built from a fixed camera's real photos too: `anpr synth real-clip`).
 
 Each clip runs in its own process, so its peak RSS is its own (a second clip in the same process would
 report the first one's peak, and the models loaded twice).
@@ -17,7 +18,8 @@ from anpr.bench.pipeline import truth_text
 
 
 def sample_clips(folder: Path) -> list[Path]:
-    clips = sorted(folder.glob("*.mp4"))
+    """Every .mp4 under `folder`, its own first, then its subfolders' (sample_videos/traffic/)."""
+    clips = sorted(folder.rglob("*.mp4"), key=lambda p: (len(p.relative_to(folder).parts), str(p)))
     if not clips:
         raise BenchError(f"{folder}: no .mp4 clips to bench")
     return clips

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from anpr.cli import bench_services
 from anpr.cli.common import emit
+
+DEFAULT_PHOTOS = Path("../shared/plates/eval/chile_gate")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +31,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument(
         "--all", action="store_true", help="every clip in sample_videos/ (or --clips), one table; one process each"
     )
-    q.add_argument("--clips", type=Path, default=Path("sample_videos"), help="the folder --all benches")
+    q.add_argument(
+        "--clips", type=Path, default=Path("sample_videos"), help="the folder --all benches (subfolders too)"
+    )
+    q.add_argument(
+        "--photos",
+        type=Path,
+        help=f"with --all: a labelled set of one fixed camera's real photos made into one more clip (default: "
+        f"{DEFAULT_PHOTOS} when it exists)",
+    )
+    q.add_argument("--no-photos", action="store_true", help="with --all: no real-photo clip")
     q.add_argument("--workers", type=int, choices=(1, 2), help="override inference_workers (1: sequential)")
     q.set_defaults(func=_pipeline)
 
@@ -111,11 +123,33 @@ def _pipeline_all(args: argparse.Namespace) -> int:
     argv += ["-c", str(args.config)] if args.config else []
     argv += ["--workers", str(args.workers)] if args.workers else []
     try:
-        rows = bench_all(sample_clips(args.clips), argv)
+        clips = sample_clips(args.clips)
+        with tempfile.TemporaryDirectory(prefix="anpr-bench-") as tmp:
+            photo_clip = None if args.no_photos else _photo_clip(args.photos, Path(tmp))
+            rows = bench_all(clips if photo_clip is None else [*clips, photo_clip], argv)
     except BenchError as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
     return emit(args, rows, format_table(rows))
+
+
+def _photo_clip(photos: Path | None, tmp: Path) -> Path | None:
+    """The real-photo clip of `photos` (default: the eval gate camera's, when present), built in `tmp`."""
+    from anpr.bench.broker import BenchError
+    from anpr.synth.realclip import build, parse_gap
+
+    if photos is None:
+        if not (DEFAULT_PHOTOS / "labels.csv").is_file():
+            print(f"anpr bench: no {DEFAULT_PHOTOS}: the real-photo clip is left out (--photos DIR)", file=sys.stderr)
+            return None
+        photos = DEFAULT_PHOTOS
+    print(f"anpr bench: building a clip from the photos of {photos} ...", file=sys.stderr)
+    try:
+        video, _, n = build(photos, parse_gap("0.2-0.5"), tmp / f"{photos.name}_photos.mp4")
+    except (ValueError, OSError, RuntimeError) as err:
+        raise BenchError(f"--photos {photos}: {err}") from err
+    print(f"anpr bench: {video.name}: {n} vehicles", file=sys.stderr)
+    return video
 
 
 def _rtsp_bench(args: argparse.Namespace, run: Any, format_text: Any) -> int:

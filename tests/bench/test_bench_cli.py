@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.plates import shared_plates
 
 from anpr.cli.main import main
 
@@ -128,13 +129,45 @@ def test_pipeline_all_one_row_per_clip(
     clips.mkdir()
     for name in ("a.mp4", "b.mp4"):  # the gantry clip twice: two processes, two rows
         (clips / name).symlink_to(GANTRY)
-    rows = _json(capsys, "pipeline", "--all", "--clips", str(clips), "--frames", "6", "--no-baseline", "--workers", "1")
-    assert [Path(r["video"]).name for r in rows] == ["a.mp4", "b.mp4"]
+    (clips / "sub").mkdir()
+    (clips / "sub" / "c.mp4").symlink_to(GANTRY)  # subfolders too (sample_videos/traffic/), after the top level
+    flags = ("--frames", "6", "--no-baseline", "--no-photos")
+    rows = _json(capsys, "pipeline", "--all", "--clips", str(clips), *flags, "--workers", "1")
+    assert [Path(r["video"]).name for r in rows] == ["a.mp4", "b.mp4", "c.mp4"]
     for r in rows:
         assert r["frames"] >= 6 and r["fps"] > 0 and r["peak_rss_mb"] > 50 and r["workers"] == 1
         assert r["truth"] is None  # no sidecar next to the links (and a cut clip is never scored)
-    assert main(["bench", "pipeline", "--all", "--clips", str(clips), "--frames", "6", "--no-baseline"]) == 0
+    assert main(["bench", "pipeline", "--all", "--clips", str(clips), *flags]) == 0
     table = capsys.readouterr().out
     assert table.splitlines()[0].split()[:3] == ["clip", "frames", "fps"] and "\na " in table and "\nb " in table
     assert main(["bench", "pipeline", "--all", "--clips", str(tmp_path / "none")]) == 2
     assert "no .mp4 clips" in capsys.readouterr().err
+
+
+def test_pipeline_all_adds_a_clip_of_real_photos(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`--photos SET`: the set's photos become one more clip, with its truth, scored like the others."""
+    evals = shared_plates("eval")
+    if evals is None or not (evals / "chile_gate" / "labels.csv").is_file():
+        pytest.skip("shared/plates/eval/chile_gate not found (set ANPR_PLATES_EVAL)")
+    src = evals / "chile_gate"
+    monkeypatch.chdir(ROOT)
+    photos = tmp_path / "gate"
+    (photos / "images").mkdir(parents=True)
+    lines = (src / "labels.csv").read_text().splitlines()
+    keep = [lines[0], *lines[1:4]]  # three vehicles keep the clip short
+    for line in keep[1:]:
+        name = line.split(",")[0]
+        (photos / name).symlink_to(src / name)
+    (photos / "labels.csv").write_text("\n".join(keep) + "\n")
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    (clips / "a.mp4").symlink_to(GANTRY)
+    rows = _json(
+        capsys, "pipeline", "--all", "--clips", str(clips), "--frames", "6", "--no-baseline", "--photos", str(photos)
+    )
+    assert [Path(r["video"]).name for r in rows] == ["a.mp4", "gate_photos.mp4"]
+    assert rows[1]["frames"] >= 6
+    assert main(["bench", "pipeline", "--all", "--clips", str(clips), "--photos", str(tmp_path / "nothing")]) == 2
+    assert "--photos" in capsys.readouterr().err
