@@ -40,7 +40,10 @@ def event_policy(cfg: AppConfig) -> EventPolicy:
     """What rides along with each event, from `[uplink]` (the car sends it; a replay prints the same)."""
     up = cfg.uplink
     return EventPolicy(
-        crop_for_hits=up.crop_for_hits, crop_for_reads=up.crop_for_reads, crop_max_bytes=up.crop_max_bytes
+        crop_for_hits=up.crop_for_hits,
+        crop_for_reads=up.crop_for_reads,
+        crop_max_bytes=up.crop_max_bytes,
+        lone_read_floor=up.lone_read_floor,
     )
 
 

@@ -21,6 +21,8 @@ class EventPolicy:
     crop_for_hits: bool = True
     crop_for_reads: bool = False
     crop_max_bytes: int = 40_000
+    lone_read_floor: float = 0.5
+    """A passage read on one frame only, at a (calibrated) confidence below this, is noise: no event."""
 
 
 def encode_crop(crop: Image, max_bytes: int) -> bytes | None:
@@ -47,6 +49,19 @@ def unread(read: PlateRead | None) -> bool:
     reads' alternatives only): a guess no read supports, which the control room would only find in a plate
     search as a car that was never seen. A low confidence above 0 is still a read and is published."""
     return read is None or not read.text or not read.confidence > 0.0  # `not >` also catches NaN
+
+
+def lone_guess(passage: Passage, floor: float) -> bool:
+    """True (and logged) when the passage's only read is more likely wrong than right (its confidence, P(exact) once
+    calibrated, is below `floor`): a sticker, a sign or a far plate glimpsed on one frame. Published, such
+    a text is a sighting of a plate that was never there for whoever searches it."""
+    read = passage.consensus
+    reads = sum(1 for o in passage.observations if o.read is not None)
+    if read is None or reads > 1 or not read.confidence < floor:
+        return False
+    log.info("passage %s on %s: its only read %r has confidence %.3f < %.2f (uplink.lone_read_floor): no event",
+             passage.passage_id, passage.camera_id, read.text, read.confidence, floor)  # fmt: skip
+    return True
 
 
 def log_unread(passage: Passage) -> None:

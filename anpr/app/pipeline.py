@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
 from anpr.app.overlap import AheadStats, run_two_workers
-from anpr.app.passage_events import EventPolicy, build_event, log_unread, unread
+from anpr.app.passage_events import EventPolicy, build_event, log_unread, lone_guess, unread
 from anpr.app.stages import Stages
 from anpr.core.ids import new_event_id
 from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
@@ -189,6 +189,9 @@ class Pipeline:
             return
         # The final consensus is the better read; but a hit once raised is never silently withdrawn.
         match = self._match(passage) or early
+        if match is None and lone_guess(passage, self.policy.lone_read_floor):
+            self.health.unread(passage.camera_id)  # one unsure read on one frame: counted, logged, no event
+            return
         alert = match is not None and early is None
         if alert:
             self.health.hit(passage.camera_id)  # not raised early: this is the hit being raised

@@ -46,6 +46,13 @@ class UplinkConfig(MqttAuth):
     crop_for_hits: bool = Field(default=True, description="attach the best crop JPEG to hits")
     crop_for_reads: bool = Field(default=False, description="attach the best crop JPEG to reads")
     crop_max_bytes: int = Field(default=40_000, ge=1_000, le=1_000_000, description="crop JPEG size cap in bytes")
+    lone_read_floor: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="a passage with a single read below this confidence (P(exact)) sends no event unless it is a "
+        "hit (0: send every read)",
+    )
 
     # Local storage
     outbox_max_bytes: int = Field(

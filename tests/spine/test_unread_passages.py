@@ -7,7 +7,9 @@ Real frames of sample_videos/traffic/parked_row.mp4, the shipped detector and re
   This case runs on raw scores (`reader.calibration = null`): the vote weighs reads by their confidence,
   and a refit of the calibration table (3 Dec 2026) maps that 0.105 higher, after which GHJK33 wins the
   vote at 0.2 and the passage goes out as GHJK33 (a hit on this test list), not this case any more.
-- frame 30: the same car further away, read CHJK34 at 0.21: a weak read of a real plate, published.
+- frame 30: the same car further away, read CHJK34 at 0.21 (GHJK34 with G taken for C): a weak read, published
+  with its confidence when the passage was read more than once; read on one frame only, it is more likely
+  wrong than right (a calibrated 0.21) and sends no event (`uplink.lone_read_floor`), unless it is a hit.
 """
 
 from __future__ import annotations
@@ -42,9 +44,13 @@ def _frames(folder: Path, index: int, copies: int) -> Path:
     return folder
 
 
-def _replay(frames: Path, tmp_path: Path, *, raw: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _replay(
+    frames: Path, tmp_path: Path, *, raw: bool = False, listed: tuple[str, ...] = ()
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    tmp_path.mkdir(exist_ok=True)
     hotlist = tmp_path / "hotlist.csv"
-    hotlist.write_text("plate,list_name,reason,priority\nGHJK31,test,stolen,1\nGHJK33,test,stolen,1\n")
+    rows = "".join(f"{p},test,stolen,1\n" for p in ("GHJK31", "GHJK33", *listed))
+    hotlist.write_text("plate,list_name,reason,priority\n" + rows)
     cfg = from_dict(
         {
             "state_dir": str(tmp_path / "state"),
@@ -74,7 +80,22 @@ def test_a_consensus_at_zero_confidence_sends_no_event_and_raises_no_hit(
 
 
 def test_a_weak_read_of_a_real_plate_is_still_published_with_its_confidence(tmp_path: Path) -> None:
-    events, summary = _replay(_frames(tmp_path / "far", 30, 1), tmp_path)
+    events, summary = _replay(_frames(tmp_path / "far", 30, 3), tmp_path)
     assert [(e["plate"], e["kind"]) for e in events] == [("CHJK34", "read")]
     assert 0.0 < events[0]["confidence"] < 0.5  # low, and said so: the control room sees how sure it is
     assert (summary["passages"], summary["unread_passages"]) == (1, 0)
+
+
+def test_a_lone_unsure_read_sends_no_event_but_a_hit_still_alerts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = _frames(tmp_path / "once", 30, 1)
+    with caplog.at_level(logging.INFO, logger="anpr.app.passage_events"):
+        events, summary = _replay(frames, tmp_path / "a")
+    assert events == []
+    assert (summary["passages"], summary["unread_passages"], summary["events"]) == (1, 1, 0)
+    assert any("its only read 'CHJK34'" in r.getMessage() for r in caplog.records), caplog.text
+    # The same single read of a listed plate: an alert is never dropped for being unsure.
+    events, summary = _replay(frames, tmp_path / "b", listed=("CHJK34",))
+    assert [(e["plate"], e["kind"]) for e in events] == [("CHJK34", "hit")]
+    assert events[0]["confidence"] < 0.5
