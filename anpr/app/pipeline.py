@@ -174,11 +174,16 @@ class Pipeline:
 
     def _early_hit(self, passage: Passage, queued_mono: float | None) -> None:
         match = self._match(passage)
-        if match is None or passage.passage_id in self._early_hits:
+        if match is None or self._raised(passage.passage_id, match):
             return
         self._early_hits[passage.passage_id] = match
         self.health.hit(passage.camera_id)
         self._emit(passage, match, final=False, queued_mono=queued_mono)
+
+    def _raised(self, passage_id: str, match: HotlistMatch) -> bool:
+        """Whether this passage has already raised a hit on the same listed plate."""
+        early = self._early_hits.get(passage_id)
+        return early is not None and early.entry.plate == match.entry.plate
 
     def _finish(self, passage: Passage, queued_mono: float | None) -> None:
         early = self._early_hits.pop(passage.passage_id, None)
@@ -192,7 +197,8 @@ class Pipeline:
         if match is None and lone_guess(passage, self.policy.lone_read_floor):
             self.health.unread(passage.camera_id)  # one unsure read on one frame: counted, logged, no event
             return
-        alert = match is not None and early is None
+        # A consensus that settled on another listed plate than the one raised alerts too (the first stays).
+        alert = match is not None and (early is None or match.entry.plate != early.entry.plate)
         if alert:
             self.health.hit(passage.camera_id)  # not raised early: this is the hit being raised
         self._emit(passage, match, final=True, queued_mono=queued_mono if alert else None, alert=alert)

@@ -13,8 +13,8 @@ from anpr.types import Detection, Image, Observation, Passage
 @dataclass(frozen=True, slots=True)
 class TrackUpdate:
     confident: tuple[Passage, ...]
-    """Passages whose consensus just became confident, or whose confident consensus just changed its text:
-    check the hotlist now."""
+    """Passages whose consensus just became confident, or whose confident consensus just changed its text,
+    or that were never confident and have just gone out of sight (`hit_when_unseen_s`): check the hotlist now."""
     ended: tuple[Passage, ...]
     """Passages that ended: unseen for more than max_gap_s of capture time, or open too long."""
 

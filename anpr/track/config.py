@@ -22,6 +22,14 @@ class TrackerConfig(Section):
         description="a passage unseen for longer than this is found again only by a read of its plate (until "
         "max_gap_s): a detection at its place that reads nothing or another plate begins a new passage",
     )
+    hit_when_unseen_s: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="a passage never confident and unseen this long has its consensus checked against the hotlist "
+        "now, as its end would max_gap_s later (a hit on a car that has left view comes within a second; 0: at "
+        "the end only)",
+    )
     min_iou: float = Field(default=0.1, ge=0.0, le=1.0, description="minimum IoU to join a detection to a track")
     hit_confidence: float = Field(
         default=0.8, ge=0.0, le=1.0, description="consensus confidence that raises an early hit"

@@ -80,7 +80,24 @@ class IouTracker:
                 track.look = looks[obs_index]  # a read of another plate that joined does not become the look
             if observe(track, frame_seq, obs, image, self.config):
                 confident.append(track.passage())
+        confident.extend(self._out_of_sight(tracks, captured_at))
         return TrackUpdate(confident=tuple(confident), ended=tuple(ended))
+
+    def _out_of_sight(self, tracks: list[OpenTrack], now: datetime) -> list[Passage]:
+        """Passages never confident, with a consensus of at least min_reads reads, unseen for `hit_when_unseen_s`:
+        their hotlist check is made now rather than when they end (max_gap_s later), once per time they leave
+        view."""
+        after = self.config.hit_when_unseen_s
+        if after <= 0:
+            return []
+        out = []
+        for t in tracks:
+            gone = (now - t.last_seen).total_seconds() > after
+            enough = t.consensus is not None and len(t.reads) >= self.config.min_reads  # not a lone glimpse
+            if gone and enough and not t.confident_sent and t.unseen_checked != t.last_seen:
+                t.unseen_checked = t.last_seen
+                out.append(t.passage())
+        return out
 
     def flush(self) -> list[Passage]:
         ended = [t.passage() for tracks in self._open.values() for t in tracks if not self._folded(t)]

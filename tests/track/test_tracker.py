@@ -292,3 +292,36 @@ def test_a_sure_read_of_another_plate_at_the_same_place_begins_a_new_passage() -
         done = tracker.flush()
         assert len(done) == passages, (text, t)
         assert {p.consensus.text for p in done if p.consensus} >= {"BBCK12"}
+
+
+def test_a_passage_never_confident_is_handed_out_for_its_hotlist_check_once_out_of_sight() -> None:
+    """A hit on a plate read unsurely must not wait for max_gap_s after the car has left view."""
+    reads = [("GDPL56", 0.5), ("CDPL56", 0.5), ("GDPL56", 0.5)]  # never confident: share and reads too weak
+    for after, expect in ((0.5, [0.6]), (0.0, [])):
+        tracker = IouTracker(TrackerConfig(max_gap_s=2.0, hit_when_unseen_s=after))
+        updates = _feed(tracker, reads)
+        assert not any(u.confident for u in updates)
+        last = (len(reads) - 1) / 25
+        handed: list[float] = []
+        for k, dt in enumerate((0.2, 0.4, 0.6, 0.8, 1.0)):  # empty road
+            u = tracker.update("c", len(reads) + k, at(last + dt), draw_frame([]), [])
+            if u.confident:
+                assert u.confident[0].consensus is not None and u.confident[0].consensus.text == "GDPL56"
+                handed.append(dt)
+        assert handed == expect, after  # once, at the first frame past 0.5 s unseen; never with 0
+        assert len(tracker.update("c", 99, at(last + 2.1), draw_frame([]), []).ended) == 1  # it still ends
+
+
+def test_a_passage_seen_again_may_be_handed_out_again_and_a_confident_one_never() -> None:
+    tracker = IouTracker(TrackerConfig(max_gap_s=3.0, text_only_after_s=2.0, hit_when_unseen_s=0.5))
+    box = moving_box(0)
+    seen = [0.0, 0.04, 0.08, 1.0]  # a gap of 0.92 s: handed out at 0.7, then seen again at 1.0
+    handed = []
+    for i, t in enumerate([0.0, 0.04, 0.08, 0.7, 1.0, 1.3, 1.6]):
+        o = [obs(i, t, box, make_read("GDPL56", 0.3))] if t in seen else []  # too unsure to be confident
+        u = tracker.update("c", i, at(t), draw_frame([(box, "GDPL56")] if o else []), o)
+        handed += [t] * len(u.confident)
+    assert handed == [0.7, 1.6]
+    sure = IouTracker(TrackerConfig(hit_when_unseen_s=0.5))
+    updates = [*_feed(sure, [("GDPL56", 0.97)] * 3), sure.update("c", 9, at(1.5), draw_frame([]), [])]
+    assert sum(len(u.confident) for u in updates) == 1  # confident once, in view; not again once out of sight
