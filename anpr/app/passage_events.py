@@ -56,8 +56,7 @@ def lone_guess(passage: Passage, floor: float) -> bool:
     calibrated, is below `floor`): a sticker, a sign or a far plate glimpsed on one frame. Published, such
     a text is a sighting of a plate that was never there for whoever searches it."""
     read = passage.consensus
-    reads = sum(1 for o in passage.observations if o.read is not None)
-    if read is None or reads > 1 or not read.confidence < floor:
+    if read is None or _reads(passage) > 1 or not read.confidence < floor:
         return False
     log.info("passage %s on %s: its only read %r has confidence %.3f < %.2f (uplink.lone_read_floor): no event",
              passage.passage_id, passage.camera_id, read.text, read.confidence, floor)  # fmt: skip
@@ -75,8 +74,12 @@ def log_unread(passage: Passage) -> None:
         "passage %s on %s ended with no plate read: the consensus %r has confidence %.3f (no read chose all "
         "its characters; %d read(s)): no event",
         passage.passage_id, passage.camera_id, read.text, read.confidence,
-        sum(1 for o in passage.observations if o.read is not None),
+        _reads(passage),
     )  # fmt: skip
+
+
+def _reads(passage: Passage) -> int:
+    return sum(1 for o in passage.observations if o.read is not None)
 
 
 def build_event(

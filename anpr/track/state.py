@@ -32,10 +32,10 @@ class OpenTrack:
     consensus: PlateRead | None = None
     confident_sent: bool = False
     reads_to_skip: int = 0
+    """Once confident, the next reads_to_skip observations go unread (`TrackerConfig.read_every_confident`)."""
     unseen_checked: datetime | None = None
     """The last_seen at which the passage, never confident, was handed out for a hotlist check once out of
     sight (`TrackerConfig.hit_when_unseen_s`); seen again, it may be checked again when it leaves again."""
-    """Once confident, the next reads_to_skip observations go unread (`TrackerConfig.read_every_confident`)."""
 
     def predict(self, at: datetime) -> Box:
         dt = (at - self.last_seen).total_seconds()
