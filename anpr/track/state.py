@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from anpr.track.boxes import Box
-from anpr.track.identity import Look
+from anpr.track.identity import Look, one_char_off
 from anpr.types import Image, Observation, Passage, PlateRead
 
 
@@ -53,8 +53,16 @@ class OpenTrack:
             best_crop=self.best_crop,
         )
 
-    def misread_of_parent(self) -> bool:
-        """Never confident, split off a confident passage that was seen again after it: the reader misread
-        the parent's plate once or twice, and this is no car of its own."""
+    def misread_of_parent(self, min_reads: int) -> bool:
+        """Never confident, split off a confident passage, and either the parent was seen again after it, or
+        it is a glimpse (fewer than `min_reads` reads) whose plate is the parent's but for one character: the
+        reader misread the parent's plate once or twice (often a plate cut by the frame's edge as the car
+        leaves), and this is no car of its own. A fleet's next car, one character off, is seen on more frames."""
         parent = self.parent
-        return not self.confident_sent and parent is not None and parent.last_seen > self.last_seen
+        if self.confident_sent or parent is None:
+            return False
+        if parent.last_seen > self.last_seen:
+            return True
+        mine, theirs = self.consensus, parent.consensus
+        glimpse = len(self.reads) < min_reads
+        return glimpse and mine is not None and theirs is not None and one_char_off(mine.text, theirs.text)

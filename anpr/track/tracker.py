@@ -12,7 +12,8 @@ passage, so a queue or a row of parked cars gives one passage per car. On the fa
 detection of a settled passage that jumps, changes size or looks unlike its last crop is read before it
 joins. The old passage stays open until max_gap_s unseen, so a car hidden for a moment by the one that
 cut in is found again; a new passage that never became confident while its parent was seen again after
-it was the reader misreading the parent's plate, and is dropped.
+it was the reader misreading the parent's plate, and is dropped; so is one seen on fewer than min_reads
+frames reading the parent's plate but for one character (its cut plate misread as the car leaves view).
 
 All timing is in `captured_at` time, never wall time, so a replay is reproducible; passage ids are
 `{camera_id}-{n:06d}`, counted per camera from 1.
@@ -255,14 +256,16 @@ class IouTracker:
         return look is None or track.look is None or similarity(look, track.look) >= self.config.min_look
 
     def _folded(self, track: OpenTrack) -> bool:
-        if not track.misread_of_parent():
+        if not track.misread_of_parent(self.config.min_reads):
             return False
-        consensus = track.consensus.text if track.consensus else "nothing"
-        log.debug(
-            "passage %s (%s) was a misread of %s: dropped",
+        parent = track.parent
+        log.info(
+            "passage %s (%s, %d read(s)) dropped: a misread of confident passage %s (%s) at the same place",
             track.passage_id,
-            consensus,
-            track.parent.passage_id if track.parent else "?",
+            track.consensus.text if track.consensus else "nothing",
+            len(track.reads),
+            parent.passage_id if parent else "?",
+            parent.consensus.text if parent and parent.consensus else "?",
         )
         return True
 
