@@ -13,28 +13,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
+from anpr.app.dispatch import Dispatcher
 from anpr.app.framequeue import FrameQueue
 from anpr.app.health import Health
 from anpr.app.overlap import AheadStats, run_two_workers
 from anpr.app.passage_events import EventPolicy, build_event, log_unread, lone_guess, unread
 from anpr.app.stages import Stages
-from anpr.core.ids import new_event_id
-from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateEvent, PlateRead
+from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateRead
 
 if TYPE_CHECKING:
     from anpr.capture.base import Source
-    from anpr.hotlist.base import RecheckHit
 
 log = logging.getLogger(__name__)
 
 _LOG_EVERY = 100  # after the first few, log one error in this many (a dead stage must not flood the journal)
-_RECENT_EVENTS = 2000  # events kept for hotlist re-checks (the re-check window holds far fewer)
 
 T = TypeVar("T")
 
@@ -82,12 +78,12 @@ class Pipeline:
         detector_version = next(iter(stages.detectors.values())).version
         versions = [("detector", detector_version), ("reader", stages.reader.version)]
         self._model_versions = tuple(versions)
-        self.events_emitted = 0
         self.detect_ahead: AheadStats | None = None  # with two workers: how the detect thread's guesses went
-        self._dispatch_lock = threading.RLock()
-        self._recent: OrderedDict[str, PlateEvent] = OrderedDict()
-        if stages.matcher is not None:
-            stages.matcher.add_recheck_listener(self._on_recheck)
+        self._dispatcher = Dispatcher(stages, self.health, self._guarded)
+
+    @property
+    def events_emitted(self) -> int:
+        return self._dispatcher.events_emitted
 
     # -- capture -------------------------------------------------------------------------------------
     def _capture(self, source: Source, stop: threading.Event) -> None:
@@ -225,7 +221,7 @@ class Pipeline:
         )
         if event is None:
             return
-        self._dispatch(event, alert=alert, queued_mono=queued_mono)
+        self._dispatcher.dispatch(event, alert=alert, queued_mono=queued_mono)
         if final and matcher is not None:
             # Kept for re-checking: a list update that arrives later still finds this car.
             self._guarded(
@@ -234,39 +230,6 @@ class Pipeline:
                     event.plate, event.alternatives, event.event_id, event.last_seen, event.format
                 ),
             )
-
-    def _dispatch(self, event: PlateEvent, *, alert: bool, queued_mono: float | None) -> None:
-        """Alert (hits), queue durably, and report one event. Called from the worker and sync threads."""
-        with self._dispatch_lock:
-            if event.kind == "hit" and alert and self.stages.alerts is not None:
-                alerts = self.stages.alerts
-                self._guarded("alert", lambda: alerts.alert(event))
-                if queued_mono is not None:
-                    self.health.alert_latency((time.monotonic() - queued_mono) * 1000.0)
-            if self.stages.sink is not None:
-                sink = self.stages.sink
-                self._guarded("outbox", lambda: sink.submit(event))
-            if self.stages.on_event is not None:
-                self.stages.on_event(event)
-            self.events_emitted += 1
-            self._recent[event.event_id] = event
-            while len(self._recent) > _RECENT_EVENTS:
-                self._recent.popitem(last=False)
-
-    def _on_recheck(self, hit: RecheckHit) -> None:
-        """A hotlist update matched a read seen earlier: raise the hit now, as a new event."""
-        with self._dispatch_lock:
-            original = self._recent.get(hit.event_id)
-        if original is None:
-            log.warning("re-check hit for %s (event %s) but the read is no longer held", hit.plate, hit.event_id)
-            return
-        log.warning(
-            "late hotlist hit: %s seen at %s matches %s", hit.plate, hit.seen_at.isoformat(), hit.match.entry.plate
-        )
-        now = datetime.now(timezone.utc)
-        event = replace(original, event_id=new_event_id(now), kind="hit", match=hit.match, final=True)
-        self.health.hit(event.camera_id)
-        self._dispatch(event, alert=True, queued_mono=None)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def run(self, stop: threading.Event, on_frame: Callable[[Frame], None] | None = None) -> None:
