@@ -47,7 +47,7 @@ def _model(key: str, sha_key: str, path: str, sha256: str | None, rebuild: str) 
 
 def _models(cfg: AppConfig) -> Iterator[str]:
     from anpr.detect import yolo_onnx
-    from anpr.detect.wide import wide_path
+    from anpr.detect.wide import lane_variants, wide_path
     from anpr.ocr import crnn, ppocr
 
     d = cfg.detector
@@ -57,6 +57,8 @@ def _models(cfg: AppConfig) -> Iterator[str]:
         yield from _model(
             "detector.wide_model", "detector.wide_sha256", str(wide), d.wide_sha256, yolo_onnx.REBUILD_WIDE
         )
+    for _, _, lane in lane_variants(d, wide):  # found beside the model by `auto`: checked as the run will
+        yield from _model("detector.model", "detector.sha256", str(lane), "", yolo_onnx.REBUILD_LANE)
     r = cfg.reader
     if r.backend == "crnn":
         yield from _model("reader.crnn_model", "reader.crnn_sha256", r.crnn_model, r.crnn_sha256, crnn.REBUILD)

@@ -47,8 +47,9 @@ class DetectorConfig(Section):
         default="auto",
         description="the same detector with a wide input (`anpr train resize-detector --size 640x384`) for "
         "frames at least as wide as it (16:9 cameras): the square input's pixels per plate in ~60 % of the work. "
-        "auto: `<model>-640x384.onnx` beside `model` when it exists and was made from it; a path: that file; "
-        "empty: every frame letterboxed into `model`'s input",
+        "auto: `<model>-640x384.onnx` beside `model` when it exists and was made from it, and any shorter "
+        "`<model>-640xH.onnx` there for a roi's wider crops (lane variants, opened on first use); a path: that "
+        "file only; empty: every frame letterboxed into `model`'s input",
     )
     wide_sha256: str = Field(
         default="",

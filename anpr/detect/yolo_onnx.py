@@ -18,7 +18,7 @@ from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_
 from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi, roi_pixels
 from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
-from anpr.detect.wide import mismatch, wide_path
+from anpr.detect.wide import lane_variants, mismatch, wide_path
 from anpr.types import Detection, Image
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 REBUILD = "restore it from the release (git checkout models/) or rebuild it with `anpr train detector`"
 REBUILD_WIDE = "rebuild it from the detector model with `anpr train resize-detector --size 640x384`"
+REBUILD_LANE = "rebuild it from the detector model with `anpr train resize-detector --size 640xH`, or delete it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,11 @@ class OnnxDetector:
         # Hashed once here; a session is then opened on the checked file without hashing it again.
         digest = verify_model(self._square_src)
         wide = wide_path(cfg)
+        self._digest = digest
         self._wide = None if wide is None else self._open_wide(wide, digest)
+        # Shorter inputs for a roi's wide crop, opened on the first crop that fits one (most cameras: never).
+        self._lanes: list[tuple[int, int, Path]] = lane_variants(cfg, wide) if self._wide is not None else []
+        self._lane_nets: dict[Path, Net] = {}
         # With a usable wide model the square session waits for the first narrow frame (most cameras: never).
         first = self._wide if self._wide is not None else self._open_square()
         self._square: Net | None = None if first is self._wide else first
@@ -90,10 +95,11 @@ class OnnxDetector:
         return None
 
     def net_for(self, h: int, w: int) -> Net:
-        """The session a frame of h × w pixels goes through (the wide one when the frame is as wide as it)."""
+        """The session a frame of h × w pixels goes through: the shortest wide input it is as wide as (the
+        same pixels per plate as the square one), else the square one."""
         wide = self._wide
         if wide is not None and w * wide.h >= h * wide.w:
-            return wide
+            return self._lane_for(h, w) or wide
         if self._square is None:
             with self._lock:  # a narrow frame on a wide camera's detector: the square session, once
                 if self._square is None:
@@ -101,6 +107,40 @@ class OnnxDetector:
                     log.info("detector: a %dx%d frame is narrower than the wide input; the square input serves it",
                              w, h)  # fmt: skip
         return self._square
+
+    def _lane_for(self, h: int, w: int) -> Net | None:
+        """The shortest lane variant a crop of h × w pixels is as wide as, opened on first use; None if none."""
+        if not self._lanes:
+            return None
+        with self._lock:
+            for lane in list(self._lanes):
+                lane_h, lane_w, path = lane
+                if w * lane_h < h * lane_w:
+                    continue  # too tall a crop for this one: a taller variant, or the wide model
+                net = self._lane_nets.get(path)
+                if net is None:
+                    net = self._open_lane(path)
+                    if net is None:  # other weights, corrupt, unloadable: logged once, never tried again
+                        self._lanes.remove(lane)
+                        continue
+                    self._lane_nets[path] = net
+                    log.info("detector: %dx%d crops go through %s", w, h, path.name)
+                return net
+        return None
+
+    def _open_lane(self, path: Path) -> Net | None:
+        src = ModelSource(path, "", REBUILD_LANE, "detector.model", "detector.sha256")
+        try:
+            session, _ = load_model(src, self._settings)
+            net = _net(session, path)
+        except ModelError as err:
+            log.warning("lane variant not used: %s", err)
+            return None
+        why = mismatch(dict(session.get_modelmeta().custom_metadata_map), self._digest, (net.h, net.w))
+        if why is not None:
+            log.warning("lane variant %s not used: %s; %s", path, why, REBUILD_LANE)
+            return None
+        return net
 
     def detect(self, image: Image) -> list[Detection]:
         h, w = image.shape[:2]

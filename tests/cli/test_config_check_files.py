@@ -65,6 +65,29 @@ def test_a_model_that_is_not_the_recorded_one_is_refused(tmp_path: Path, capsys:
     assert rc == 0 and "OK" in text, text
 
 
+def test_a_corrupt_lane_variant_beside_the_model_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`auto` would skip it with a warning at run time; the check names it, so the gantry's saving is not lost
+    unnoticed."""
+    wide = DETECTOR.with_name("plate-detector-640x384.onnx")
+    for f in (DETECTOR, wide):
+        shutil.copy(f, tmp_path / f.name)
+        shutil.copy(f.with_name(f.name + ".sha256"), tmp_path)
+    lane = tmp_path / "plate-detector-640x288.onnx"
+    shutil.copy(wide, lane)  # stands in for a variant whose bytes no longer match its sidecar
+    (tmp_path / "plate-detector-640x288.onnx.sha256").write_text("0" * 64 + "  plate-detector-640x288.onnx\n")
+    conf = tmp_path / "gantry.toml"
+    conf.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n[[cameras]]\nid = "lane"\nkind = "rtsp"\nuri = "rtsp://10.0.0.5/s1"\n'
+        f'[detector]\nmodel = "{tmp_path / DETECTOR.name}"\n[hotlist]\ncsv = ""\n'
+    )
+    rc, text = _check(conf, capsys)
+    assert rc == 2
+    assert "plate-detector-640x288.onnx" in text and "does not match the recorded" in text, text
+    lane.unlink()
+    rc, text = _check(conf, capsys)
+    assert rc == 0 and "OK" in text, text
+
+
 def test_no_files_checks_the_settings_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     conf = tmp_path / "other-machine.toml"
     conf.write_text('[detector]\nmodel = "/opt/elsewhere/det.onnx"\n')

@@ -97,3 +97,55 @@ def test_a_wide_model_of_other_weights_is_refused(tmp_path: Path, caplog: pytest
     cfg = DetectorConfig(model=str(retrained), sha256=digest, wide_model=str(tmp_path / WIDE.name))
     with pytest.raises(ModelError, match="cannot stand in for"):
         OnnxDetector(cfg)
+
+
+@pytest.fixture(scope="module")
+def lane_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped model and its wide variant, with a 640×288 lane variant built beside them (the rewrite
+    of `anpr train resize-detector --size 640x288`, unchecked here: its check has its own tests)."""
+    from anpr.train.onnx_resize import resize_file
+
+    folder = tmp_path_factory.mktemp("lanes")
+    for f in (MODEL, WIDE):
+        shutil.copy2(f, folder / f.name)
+        shutil.copy2(f.with_name(f.name + ".sha256"), folder)
+    resize_file(folder / MODEL.name, folder / "plate-detector-640x288.onnx", (288, 640), [])
+    return folder
+
+
+def test_a_lane_rois_wide_crop_goes_through_the_shortest_variant_with_the_same_boxes(
+    lane_models: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gantry's roi without the top quarter of a 1080p frame: 1920×810 is as wide as 640×288, so it goes
+    through that variant (opened on first use) at the wide model's scale, and finds its plates."""
+    frame = _frame("gantry_day.mp4", 60)
+    crop = np.ascontiguousarray(frame[270:])
+    lanes = OnnxDetector(DetectorConfig(model=str(lane_models / MODEL.name)))
+    assert (lanes.input_w, lanes.input_h) == (640, 384)
+    wide = OnnxDetector(DetectorConfig(model=str(MODEL)))
+    with caplog.at_level(logging.INFO, logger="anpr.detect.yolo_onnx"):
+        a = lanes.detect(crop)
+    assert "1920x810 crops go through plate-detector-640x288.onnx" in caplog.text
+    assert (lanes.net_for(810, 1920).h, lanes.net_for(1080, 1920).h, wide.net_for(810, 1920).h) == (288, 384, 384)
+    b = wide.detect(crop)
+    assert a and b
+    for mine, theirs in ((a, b), (b, a)):
+        for d in mine:
+            if d.score >= 0.4:
+                assert box_iou(np.array(d.box, np.float32), _boxes(theirs)).max() > 0.9, d
+
+
+def test_a_lane_variant_of_other_weights_is_skipped_with_a_warning(
+    lane_models: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lane variant left beside a retrained model (or corrupt) is never used; the wide model serves."""
+    for f in lane_models.iterdir():
+        shutil.copy2(f, tmp_path / f.name)
+    stale = tmp_path / "plate-detector-640x288.onnx"
+    stale.write_bytes(stale.read_bytes()[:-64] + b"\0" * 64)  # corrupt: its sidecar no longer matches
+    det = OnnxDetector(DetectorConfig(model=str(tmp_path / MODEL.name)))
+    with caplog.at_level(logging.WARNING, logger="anpr.detect.yolo_onnx"):
+        assert det.net_for(810, 1920).h == 384
+        assert det.net_for(810, 1920).h == 384
+    warned = [r.getMessage() for r in caplog.records if "lane variant not used" in r.getMessage()]
+    assert len(warned) == 1 and "does not match the recorded" in warned[0], warned
