@@ -153,6 +153,11 @@ def _one_run(
         "expected": truth.plates,
         "grabbed": src.grabbed,
         "dropped": src.dropped + snap.camera().queue_dropped,
+        # Where: overwritten in the source's one-slot mailbox (capture's consumer was late), or left behind in
+        # the hand-off to the worker (anpr/app/framequeue.py: the worker was behind by live_queue_frames or
+        # live_max_wait_ms).
+        "dropped_at_source": src.dropped,
+        "dropped_in_queue": snap.camera().queue_dropped,
         "processed": processed,
         "wall_s": round(wall, 2),
         "stage_ms": snap.to_dict()["stage_ms"],
@@ -203,7 +208,13 @@ def bench_live(
         "split_passages": sum(max(0, n - 1) for n in found),
         "latency_ms": {**stats.percentiles(lat), "max": max(lat, default=0.0)},
         "in_view_ms": stats.percentiles([h["in_view_ms"] for h in hits]),
-        "frames": {"grabbed": grabbed, "dropped": dropped, "processed": processed},
+        "frames": {
+            "grabbed": grabbed,
+            "dropped": dropped,
+            "dropped_at_source": sum(r["dropped_at_source"] for r in per_run),
+            "dropped_in_queue": sum(r["dropped_in_queue"] for r in per_run),
+            "processed": processed,
+        },
         "processed_fps": round(processed / wall, 2) if wall else 0.0,
         "peak_rss_mb": stats.peak_rss_mb(),
         "cpu_cores": stats.cores(),
@@ -231,7 +242,8 @@ def format_text(r: dict[str, Any]) -> str:
             f"  capture-to-alert: median {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, max {lat['max']:.0f} ms "
             f"(n={lat['n']})",
             f"  plate in view before alert: median {view['p50']:.0f} ms, p95 {view['p95']:.0f} ms",
-            f"  frames grabbed {fr['grabbed']}, dropped {fr['dropped']} (live sources keep the newest), processed "
+            f"  frames grabbed {fr['grabbed']}, dropped {fr['dropped']} ({fr['dropped_at_source']} at the source: "
+            f"capture was late; {fr['dropped_in_queue']} in the hand-off: the worker was behind), processed "
             f"{fr['processed']} = {r['processed_fps']:.1f} fps; peak RSS {r['peak_rss_mb']:.0f} MB",
         ]
     )

@@ -91,6 +91,7 @@ def test_live_rtsp_latency_json(capsys: pytest.CaptureFixture[str], monkeypatch:
     assert r["in_view_ms"]["p50"] >= lat["p50"]  # counted from first sight, not from the confirming frame
     fr = r["frames"]
     assert fr["grabbed"] >= 150 and fr["processed"] > 0 and fr["processed"] + fr["dropped"] <= fr["grabbed"]
+    assert fr["dropped"] == fr["dropped_at_source"] + fr["dropped_in_queue"]
     assert r["processed_fps"] > 0 and r["peak_rss_mb"] > 0
 
 
