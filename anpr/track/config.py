@@ -73,6 +73,14 @@ class TrackerConfig(Section):
         le=10,
         description="while every open passage of a camera is confident, run the detector on every Nth frame only",
     )
+    unreadable_after: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description="a passage detected this many times without one valid read (a sign, a window, a plate still "
+        "too far to read) no longer keeps the detector on every frame (detect_every_settled); read, it does again "
+        "(0: off)",
+    )
     other_plate_confidence: float = Field(
         default=0.5,
         ge=0.0,

@@ -114,15 +114,23 @@ class IouTracker:
         skipped = self._skipped.get(camera_id, 0)
         every = self.config.detect_every_settled
         now = self._now.get(camera_id)
-        # A passage out of sight for a while (a junk detection, a car gone) needs no detection on every frame.
+        # A passage out of sight for a while (a junk detection, a car gone), or never read as a plate however
+        # often it was looked at (a sign, a window), needs no detection on every frame.
         settled = all(
-            t.confident_sent or (now is not None and (now - t.last_seen).total_seconds() > _GONE_S) for t in tracks
+            t.confident_sent
+            or (now is not None and (now - t.last_seen).total_seconds() > _GONE_S)
+            or self._unreadable(t)
+            for t in tracks
         )
         if every > 1 and skipped < every - 1 and tracks and settled:
             self._skipped[camera_id] = skipped + 1
             return False
         self._skipped[camera_id] = 0
         return True
+
+    def _unreadable(self, track: OpenTrack) -> bool:
+        n = self.config.unreadable_after
+        return n > 0 and not track.reads and len(track.observations) >= n
 
     def settled(
         self, camera_id: str, detections: Sequence[Detection], at: datetime, image: Image | None = None

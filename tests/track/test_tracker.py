@@ -234,6 +234,30 @@ def test_an_unsettled_passage_keeps_detection_on_every_frame() -> None:
     assert all(tracker.wants_detection("cam1") for _ in range(4))
 
 
+def test_a_detection_never_read_as_a_plate_stops_holding_the_detector_after_unreadable_after_looks() -> None:
+    """parked_row: a tall box on a building (0 valid reads in 30 looks) kept the detector on every frame for the
+    whole clip; a far plate not yet readable is looked at every detect_every_settled-th frame meanwhile, and once
+    read it holds the detector again."""
+    for after, looks, held in ((5, 4, True), (5, 5, False), (0, 9, True)):
+        tracker = IouTracker(
+            TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3, unreadable_after=after)
+        )
+        drive(tracker, 3)  # confident
+        junk = (20.0, 10.0, 120.0, 300.0)
+        for i in range(looks):
+            t = 0.3 + i / 10
+            tracker.update("cam1", 3 + i, at(t), draw_frame([(junk, "")]), [obs(3 + i, t, junk, None)])
+        assert [tracker.wants_detection("cam1") for _ in range(3)] == ([True] * 3 if held else [False, False, True])
+    # Read as a plate at last: it is an unsettled passage again.
+    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3))
+    drive(tracker, 3)
+    for i in range(6):
+        ti = 0.3 + i / 10
+        read = make_read("ZZZZ99", 0.3) if i == 5 else None
+        tracker.update("cam1", 3 + i, at(ti), draw_frame([(junk, "ZZZZ99")]), [obs(3 + i, ti, junk, read)])
+    assert all(tracker.wants_detection("cam1") for _ in range(3))
+
+
 def _feed(tracker: IouTracker, reads: list[tuple[str, float]], w: float = 40) -> list[TrackUpdate]:
     """One plate approaching: each read on its own frame, 25 fps, the box barely moving."""
     out = []
