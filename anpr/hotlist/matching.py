@@ -1,7 +1,8 @@
 """Matching a read against the list: exact (indexed), wildcard (in memory), fuzzy (confusables, same format).
 
 `EntryMatcher` reads the store's entries through the store's second (read) connection, so matching never
-waits for an apply; the pure helpers (confusable variants, distance, ranking, the wildcard set) do no I/O.
+waits for an apply; the pure helpers (confusable variants, ranking, the wildcard set) do no I/O; the fuzzy
+distance is `anpr.plates.chile.plate_distance`, which the tracker uses too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from anpr.hotlist.entries import now_iso, plate_format, row_to_entry, wildcard_regex
-from anpr.plates.chile import one_char_dropped
+from anpr.plates.chile import one_char_dropped, plate_distance
 from anpr.types import HotlistMatch, MatchKind, PlateRead
 
 KIND_RANK: Mapping[MatchKind, int] = {"exact": 0, "wildcard": 1, "fuzzy": 2}
@@ -34,14 +35,6 @@ def confusable_variants(text: str) -> set[str]:
             if alt != ch:
                 out.add(text[:i] + alt + text[i + 1 :])
     return out
-
-
-def distance(a: str, b: str) -> int:
-    """Substitutions between two plates of the same length (Hamming); 1 for one dropped character;
-    otherwise the longer length."""
-    if len(a) != len(b):
-        return 1 if one_char_dropped(a, b) else max(len(a), len(b))
-    return sum(1 for x, y in zip(a, b, strict=True) if x != y)
 
 
 def rank(kind: MatchKind, dist: int, priority: int) -> tuple[int, int, int]:
@@ -143,7 +136,7 @@ class EntryMatcher:
         longer = sorted({s for s in seeds[1:] if len(s) == len(read.text) + 1 and one_char_dropped(read.text, s)})
         if longer:
             rows += self.exact_rows(longer, now)
-        found: list[tuple[MatchKind, int, Any]] = [("fuzzy", distance(read.text, r["plate"]), r) for r in rows]
+        found: list[tuple[MatchKind, int, Any]] = [("fuzzy", plate_distance(read.text, r["plate"]), r) for r in rows]
         best = self._best(found, read.text)
         if best is None:
             return None

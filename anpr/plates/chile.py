@@ -44,6 +44,7 @@ __all__ = [
     "normalize",
     "one_char_dropped",
     "parse",
+    "plate_distance",
     "random_plate",
 ]
 
@@ -199,6 +200,14 @@ def one_char_dropped(a: str, b: str) -> bool:
         return False
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def plate_distance(a: str, b: str) -> int:
+    """Substitutions between two plates of the same length (Hamming); 1 for one dropped character;
+    otherwise the longer length."""
+    if len(a) != len(b):
+        return 1 if one_char_dropped(a, b) else max(len(a), len(b))
+    return sum(1 for x, y in zip(a, b, strict=True) if x != y)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from anpr.plates.confusion import CONFUSABLE
 from anpr.track.boxes import Box
 from anpr.types import Image, PlateRead
 
-__all__ = ["Look", "look_of", "one_char_off", "other_plate", "same_plate", "similarity"]
+__all__ = ["Look", "look_of", "other_plate", "same_plate", "similarity"]
 
 Look = npt.NDArray[np.float32]
 """A high-passed, unit-norm grey thumbnail (`_THUMB`) of a plate and its surroundings."""
@@ -44,14 +44,6 @@ def same_plate(a: str, b: str) -> bool:
     A substituted character is not enough: consecutive plates (a dealer's or a rental fleet's) drive
     together, and merging them would vote one of them away."""
     return a == b or one_char_dropped(a, b)
-
-
-def one_char_off(a: str, b: str) -> bool:
-    """Equal but for one character, substituted or dropped (any character: a misread need not be a known
-    confusion, e.g. a plate cut by the frame's edge)."""
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    return same_plate(a, b)
 
 
 def other_plate(a: PlateRead, b: PlateRead) -> bool:
