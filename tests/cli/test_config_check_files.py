@@ -21,6 +21,16 @@ def _check(conf: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return rc, out + err
 
 
+def _gantry(tmp_path: Path, model: Path) -> Path:
+    """A gantry config (one RTSP camera, no unsigned list) whose detector model is `model`."""
+    conf = tmp_path / "gantry.toml"
+    conf.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n[[cameras]]\nid = "lane"\nkind = "rtsp"\nuri = "rtsp://10.0.0.5/s1"\n'
+        f'[detector]\nmodel = "{model}"\n[hotlist]\ncsv = ""\n'
+    )
+    return conf
+
+
 def test_every_missing_file_is_named_with_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gone = tmp_path / "gone"
     conf = tmp_path / "car.toml"
@@ -51,11 +61,7 @@ def test_a_model_that_is_not_the_recorded_one_is_refused(tmp_path: Path, capsys:
     model = tmp_path / "plate-detector.onnx"
     shutil.copy(DETECTOR, model)
     (tmp_path / "plate-detector.onnx.sha256").write_text("0" * 64 + "  plate-detector.onnx\n")
-    conf = tmp_path / "gantry.toml"
-    conf.write_text(
-        f'state_dir = "{tmp_path / "state"}"\n[[cameras]]\nid = "lane"\nkind = "rtsp"\nuri = "rtsp://10.0.0.5/s1"\n'
-        f'[detector]\nmodel = "{model}"\n[hotlist]\ncsv = ""\n'
-    )
+    conf = _gantry(tmp_path, model)
     rc, text = _check(conf, capsys)
     assert rc == 2
     assert "detector.model" in text and "does not match the recorded" in text, text
@@ -75,11 +81,7 @@ def test_a_corrupt_lane_variant_beside_the_model_is_named(tmp_path: Path, capsys
     lane = tmp_path / "plate-detector-640x288.onnx"
     shutil.copy(wide, lane)  # stands in for a variant whose bytes no longer match its sidecar
     (tmp_path / "plate-detector-640x288.onnx.sha256").write_text("0" * 64 + "  plate-detector-640x288.onnx\n")
-    conf = tmp_path / "gantry.toml"
-    conf.write_text(
-        f'state_dir = "{tmp_path / "state"}"\n[[cameras]]\nid = "lane"\nkind = "rtsp"\nuri = "rtsp://10.0.0.5/s1"\n'
-        f'[detector]\nmodel = "{tmp_path / DETECTOR.name}"\n[hotlist]\ncsv = ""\n'
-    )
+    conf = _gantry(tmp_path, tmp_path / DETECTOR.name)
     rc, text = _check(conf, capsys)
     assert rc == 2
     assert "plate-detector-640x288.onnx" in text and "does not match the recorded" in text, text

@@ -37,6 +37,14 @@ def _boxes(found: list) -> np.ndarray:  # type: ignore[type-arg]
     return np.array([d.box for d in found], np.float32).reshape(-1, 4)
 
 
+def _assert_same_sure_boxes(a: list, b: list, min_iou: float, what: str) -> None:  # type: ignore[type-arg]
+    """Every box scoring >= 0.4 in either list has a box in the other overlapping it by more than min_iou."""
+    for mine, theirs in ((a, b), (b, a)):
+        for d in mine:
+            if d.score >= 0.4:
+                assert box_iou(np.array(d.box, np.float32), _boxes(theirs)).max() > min_iou, (what, d)
+
+
 def test_the_shipped_wide_model_is_stamped_with_the_shipped_model() -> None:
     import onnxruntime as ort
 
@@ -57,10 +65,7 @@ def test_wide_frames_get_the_square_models_boxes(clip: str, index: int) -> None:
     assert a and b
     # Boxes near the score threshold may come and go (the grey rows the wide input lacks reach the frame's
     # edge cells: over every third frame of the clips, 2 extra boxes at 0.26-0.29 and 1 fewer at 0.39 of 638).
-    for mine, theirs in ((a, b), (b, a)):
-        for d in mine:
-            if d.score >= 0.4:
-                assert box_iou(np.array(d.box, np.float32), _boxes(theirs)).max() > 0.95, (clip, d)
+    _assert_same_sure_boxes(a, b, 0.95, clip)
 
 
 def test_a_narrow_frame_goes_through_the_square_input(caplog: pytest.LogCaptureFixture) -> None:
@@ -129,10 +134,7 @@ def test_a_lane_rois_wide_crop_goes_through_the_shortest_variant_with_the_same_b
     assert (lanes.net_for(810, 1920).h, lanes.net_for(1080, 1920).h, wide.net_for(810, 1920).h) == (288, 384, 384)
     b = wide.detect(crop)
     assert a and b
-    for mine, theirs in ((a, b), (b, a)):
-        for d in mine:
-            if d.score >= 0.4:
-                assert box_iou(np.array(d.box, np.float32), _boxes(theirs)).max() > 0.9, d
+    _assert_same_sure_boxes(a, b, 0.9, "roi crop")
 
 
 def test_a_lane_variant_of_other_weights_is_skipped_with_a_warning(
