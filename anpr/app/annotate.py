@@ -13,6 +13,7 @@ the worker calls after it processed that frame, on the same thread that ran the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
 
 if TYPE_CHECKING:
     from anpr.app.stages import Stages
-    from anpr.detect.base import Detector
+    from anpr.detect.base import Box, Detector
     from anpr.gps.base import Position
     from anpr.ocr.base import Reader
     from anpr.track.base import PassageTracker
@@ -45,6 +46,12 @@ class _RecordingDetector:
     def detect(self, image: Image) -> list[Detection]:
         found = self._inner.detect(image)
         self._sink[:] = found
+        return found
+
+    def detect_regions(self, image: Image, regions: Sequence[Box]) -> list[Detection] | None:
+        found = self._inner.detect_regions(image, regions)
+        if found is not None:
+            self._sink[:] = found
         return found
 
 

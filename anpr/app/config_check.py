@@ -47,6 +47,7 @@ def _model(key: str, sha_key: str, path: str, sha256: str | None, rebuild: str) 
 
 def _models(cfg: AppConfig) -> Iterator[str]:
     from anpr.detect import yolo_onnx
+    from anpr.detect.focus import focus_path
     from anpr.detect.wide import lane_variants, wide_path
     from anpr.ocr import crnn, ppocr
 
@@ -59,6 +60,9 @@ def _models(cfg: AppConfig) -> Iterator[str]:
         )
     for _, _, lane in lane_variants(d, wide):  # found beside the model by `auto`: checked as the run will
         yield from _model("detector.model", "detector.sha256", str(lane), "", yolo_onnx.REBUILD_LANE)
+    focus = focus_path(d)
+    if focus is not None:
+        yield from _model("detector.focus_model", "detector.sha256", str(focus), "", yolo_onnx.REBUILD_FOCUS)
     r = cfg.reader
     if r.backend == "crnn":
         yield from _model("reader.crnn_model", "reader.crnn_sha256", r.crnn_model, r.crnn_sha256, crnn.REBUILD)

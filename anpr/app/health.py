@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from anpr.app.status_record import CameraCounts, HealthSnapshot, Latency
 
-STAGES = ("capture", "detect", "read", "hotlist", "gps", "alert", "outbox")
+STAGES = ("capture", "detect", "focus", "read", "hotlist", "gps", "alert", "outbox")
 """The stages whose errors are counted (`Health.error`); metrics report each from 0."""
 
 

@@ -23,6 +23,7 @@ from anpr.app.health import Health
 from anpr.app.overlap import AheadStats, run_two_workers
 from anpr.app.passage_events import EventPolicy, build_event, log_unread, lone_guess, unread
 from anpr.app.stages import Stages
+from anpr.detect.base import Box
 from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateRead
 
 if TYPE_CHECKING:
@@ -119,6 +120,12 @@ class Pipeline:
         detector = self.stages.detectors[frame.camera_id]
         return self._guarded("detect", lambda: detector.detect(frame.image)) or []
 
+    def _detect_regions(self, frame: Frame, regions: list[Box]) -> list[Detection] | None:
+        """The detector around `regions` only; None when it cannot (or failed: counted, and the whole frame
+        is detected instead)."""
+        detector = self.stages.detectors[frame.camera_id]
+        return self._guarded("focus", lambda: detector.detect_regions(frame.image, regions))
+
     def process(self, frame: Frame, queued_mono: float | None = None, ahead: list[Detection] | None = None) -> bool:
         """Run one frame through detect → read → track → hotlist → events. `ahead`: this frame's
         detections, already found by the detect worker (used only where the tracker wants them).
@@ -135,6 +142,11 @@ class Pipeline:
             detections = ahead if ahead is not None else self.detect(frame)
             if motion is not None:
                 motion.detected(frame.camera_id, len(detections))
+        elif focus := tracker.focus(frame.camera_id, frame.captured_at):
+            # Between whole-frame detections a plate not yet settled is looked for where it is expected.
+            found = self._detect_regions(frame, focus)
+            wanted = found is None  # no focus model, or the whole frame is cheaper: it is detected whole
+            detections = self.detect(frame) if found is None else found
         # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost);
         # the image lets the tracker read a detection that looks like another car.
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at, frame.image)

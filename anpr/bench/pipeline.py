@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from anpr.app.config import AppConfig
 from anpr.app.stages import Stages
 from anpr.bench import stats
-from anpr.detect.base import Detector
+from anpr.detect.base import Box, Detector
 from anpr.ocr.base import Reader
 from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
 
@@ -31,6 +32,13 @@ class _TimedDetector:
         t0 = time.perf_counter()
         try:
             return self._inner.detect(image)
+        finally:
+            self.ms += (time.perf_counter() - t0) * 1000.0
+
+    def detect_regions(self, image: Image, regions: Sequence[Box]) -> list[Detection] | None:
+        t0 = time.perf_counter()
+        try:
+            return self._inner.detect_regions(image, regions)
         finally:
             self.ms += (time.perf_counter() - t0) * 1000.0
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from anpr.types import Detection, Image
+
+Box = tuple[float, float, float, float]
+"""x1, y1, x2, y2 in frame pixels."""
 
 
 class Detector(Protocol):
@@ -13,3 +17,7 @@ class Detector(Protocol):
     version: str
 
     def detect(self, image: Image) -> list[Detection]: ...
+
+    def detect_regions(self, image: Image, regions: Sequence[Box]) -> list[Detection] | None:
+        """Plates near `regions` only (where passages are expected); None: it cannot, detect the frame whole."""
+        ...

@@ -56,6 +56,14 @@ class DetectorConfig(Section):
         pattern=r"^([0-9a-f]{64})?$",
         description="expected sha256 of wide_model; empty: read it from the sidecar file `<wide_model>.sha256`",
     )
+    focus_model: str = Field(
+        default="auto",
+        description="the same detector with a small input (`anpr train resize-detector --size 320x192`) run on "
+        "windows around the plates of passages not yet settled, between whole-frame detections "
+        "(tracker.detect_every_unsettled): ~30 % of the whole pass's work each. auto: `<model>-320x192.onnx` "
+        "beside `model` when it exists and was made from it; a path: that file; empty: off (every frame with an "
+        "unsettled passage is detected whole)",
+    )
     conf_threshold: float = Field(default=0.25, ge=0.0, le=1.0, description="minimum box score")
     iou_threshold: float = Field(default=0.45, ge=0.0, le=1.0, description="NMS IoU threshold")
     max_detections: int = Field(default=20, ge=1, le=1000, description="most plates kept per frame")

@@ -36,18 +36,25 @@ def letterbox(image: Image, width: int, height: int) -> tuple[Image, Letterbox]:
     h, w = image.shape[:2]
     if h == 0 or w == 0:
         raise ValueError(f"cannot letterbox an empty image of shape {image.shape}")
-    scale = min(width / w, height / h)
+    lb = letterbox_geometry(w, h, width, height)
+    scale = lb.scale
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     # INTER_AREA when shrinking avoids the aliasing that makes small plates' strokes vanish.
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(image, (new_w, new_h), interpolation=interp) if (new_w, new_h) != (w, h) else image
     if resized.ndim == 2:
         resized = cv2.cvtColor(resized, cv2.COLOR_GRAY2BGR)
-    pad_x = (width - new_w) // 2
-    pad_y = (height - new_h) // 2
+    pad_x, pad_y = int(lb.pad_x), int(lb.pad_y)
     out = np.full((height, width, 3), PAD_VALUE, dtype=np.uint8)
     out[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
-    return out, Letterbox(scale=scale, pad_x=float(pad_x), pad_y=float(pad_y))
+    return out, lb
+
+
+def letterbox_geometry(w: int, h: int, width: int, height: int) -> Letterbox:
+    """Where `letterbox` puts a w×h image in a width×height input, without resizing it."""
+    scale = min(width / w, height / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    return Letterbox(scale=scale, pad_x=float((width - new_w) // 2), pad_y=float((height - new_h) // 2))
 
 
 def to_blob(letterboxed: Image) -> FloatArray:

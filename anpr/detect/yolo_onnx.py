@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model, open_session, verify_model
-from anpr.detect.base import Detector
+from anpr.detect.base import Box, Detector
 from anpr.detect.config import DetectorConfig, Roi, roi_pixels
-from anpr.detect.postprocess import decode_yolo, letterbox, to_blob
+from anpr.detect.focus import Window, focus_mismatch, focus_path, plan
+from anpr.detect.postprocess import FloatArray, Letterbox, decode_yolo, letterbox, letterbox_geometry, nms, to_blob
 from anpr.detect.wide import lane_variants, mismatch, wide_path
 from anpr.types import Detection, Image
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 REBUILD = "restore it from the release (git checkout models/) or rebuild it with `anpr train detector`"
 REBUILD_WIDE = "rebuild it from the detector model with `anpr train resize-detector --size 640x384`"
 REBUILD_LANE = "rebuild it from the detector model with `anpr train resize-detector --size 640xH`, or delete it"
+REBUILD_FOCUS = "rebuild it from the detector model with `anpr train resize-detector --size 320x192`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ class OnnxDetector:
         # Shorter inputs for a roi's wide crop, opened on the first crop that fits one (most cameras: never).
         self._lanes: list[tuple[int, int, Path]] = lane_variants(cfg, wide) if self._wide is not None else []
         self._lane_nets: dict[Path, Net] = {}
+        focus = focus_path(cfg)
+        self._focus = None if focus is None else self._open_focus(focus, digest)
         # With a usable wide model the square session waits for the first narrow frame (most cameras: never).
         first = self._wide if self._wide is not None else self._open_square()
         self._square: Net | None = None if first is self._wide else first
@@ -92,6 +97,19 @@ class OnnxDetector:
         if explicit:
             raise ModelError(f"{path}: cannot stand in for {self._square_src.path}: {why}; {REBUILD_WIDE}")
         log.warning("%s not used: %s; every frame goes through %s (%s)", path, why, self._square_src.path, REBUILD_WIDE)
+        return None
+
+    def _open_focus(self, path: Path, model_digest: str) -> Net | None:
+        explicit = self._cfg.focus_model != "auto"
+        session, _ = load_model(ModelSource(path, "", REBUILD_FOCUS, "detector.focus_model", "detector.sha256"),
+                                self._settings)  # fmt: skip
+        net = _net(session, path)
+        why = focus_mismatch(dict(session.get_modelmeta().custom_metadata_map), model_digest, (net.h, net.w))
+        if why is None:
+            return net
+        if explicit:
+            raise ModelError(f"{path}: cannot serve {self._square_src.path}: {why}; {REBUILD_FOCUS}")
+        log.warning("%s not used: %s; unsettled passages keep the whole frame detected (%s)", path, why, REBUILD_FOCUS)
         return None
 
     def net_for(self, h: int, w: int) -> Net:
@@ -146,8 +164,41 @@ class OnnxDetector:
         h, w = image.shape[:2]
         net = self.net_for(h, w)
         boxed, lb = letterbox(image, net.w, net.h)
+        boxes, scores = self._run(net, boxed, lb, w, h)
+        return _detections(boxes, scores)
+
+    def detect_regions(self, image: Image, regions: Sequence[Box]) -> list[Detection] | None:
+        """Plates in windows around `regions` (frame px): each window cut from the input the whole pass
+        would see (anpr/detect/focus.py); None when there is no focus model or the whole pass is cheaper."""
+        focus = self._focus
+        if focus is None or not regions:
+            return None
+        h, w = image.shape[:2]
+        net = self.net_for(h, w)
+        geo = letterbox_geometry(w, h, net.w, net.h)
+        targets = [
+            tuple(v * geo.scale + pad for v, pad in zip(r, (geo.pad_x, geo.pad_y) * 2, strict=True)) for r in regions
+        ]
+        windows = plan(targets, net.w, net.h, focus.w, focus.h)  # type: ignore[arg-type]
+        if windows is None:
+            return None
+        boxed, lb = letterbox(image, net.w, net.h)
+        all_boxes, all_scores = [], []
+        for win in windows:
+            crop = np.ascontiguousarray(boxed[win.v : win.v + win.h, win.u : win.u + win.w])
+            boxes, scores = self._run(focus, crop, Letterbox(lb.scale, lb.pad_x - win.u, lb.pad_y - win.v), w, h)
+            keep = [not _cut(win, b, lb, net) for b in boxes]
+            all_boxes.append(boxes[keep])
+            all_scores.append(scores[keep])
+        boxes, scores = np.concatenate(all_boxes), np.concatenate(all_scores)
+        if len(windows) > 1 and len(boxes):  # a plate in two windows is one plate
+            keep_i = nms(boxes, scores, self._cfg.iou_threshold)[: self._cfg.max_detections]
+            boxes, scores = boxes[keep_i], scores[keep_i]
+        return _detections(boxes, scores)
+
+    def _run(self, net: Net, boxed: Image, lb: Letterbox, w: int, h: int) -> tuple[FloatArray, FloatArray]:
         (out,) = net.session.run(None, {net.input_name: to_blob(boxed)})[:1]
-        boxes, scores = decode_yolo(
+        return decode_yolo(
             np.asarray(out, dtype=np.float32),
             lb,
             w,
@@ -156,10 +207,20 @@ class OnnxDetector:
             self._cfg.iou_threshold,
             self._cfg.max_detections,
         )
-        return [
-            Detection(box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])), score=float(s))
-            for b, s in zip(boxes, scores, strict=True)
-        ]
+
+
+def _cut(win: Window, box: FloatArray, lb: Letterbox, net: Net) -> bool:
+    """Whether a detection (frame px) touches an inner border of its window (a plate possibly cut there)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    in_input = (x1 * lb.scale + lb.pad_x, y1 * lb.scale + lb.pad_y, x2 * lb.scale + lb.pad_x, y2 * lb.scale + lb.pad_y)
+    return win.cuts(in_input, net.w, net.h)
+
+
+def _detections(boxes: FloatArray, scores: FloatArray) -> list[Detection]:
+    return [
+        Detection(box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])), score=float(s))
+        for b, s in zip(boxes, scores, strict=True)
+    ]
 
 
 class RoiDetector:
@@ -173,7 +234,17 @@ class RoiDetector:
     def detect(self, image: Image) -> list[Detection]:
         h, w = image.shape[:2]
         x1, y1, x2, y2 = roi_pixels(self.roi, w, h)
-        found = self._inner.detect(image[y1:y2, x1:x2])
+        return self._back(self._inner.detect(image[y1:y2, x1:x2]), x1, y1)
+
+    def detect_regions(self, image: Image, regions: Sequence[Box]) -> list[Detection] | None:
+        h, w = image.shape[:2]
+        x1, y1, x2, y2 = roi_pixels(self.roi, w, h)
+        inside = [(r[0] - x1, r[1] - y1, r[2] - x1, r[3] - y1) for r in regions]
+        found = self._inner.detect_regions(image[y1:y2, x1:x2], inside)
+        return None if found is None else self._back(found, x1, y1)
+
+    @staticmethod
+    def _back(found: list[Detection], x1: int, y1: int) -> list[Detection]:
         return [
             Detection(
                 box=(d.box[0] + x1, d.box[1] + y1, d.box[2] + x1, d.box[3] + y1),

@@ -45,8 +45,15 @@ class PassageTracker(Protocol):
         ...
 
     def wants_detection(self, camera_id: str) -> bool:
-        """False on frames where detection may be skipped: every open passage of the camera is confident
-        (or out of sight), and it was detected on fewer than N-1 frames ago (`detect_every_settled`)."""
+        """False on frames where the whole frame need not be detected: every open passage of the camera is
+        confident (or out of sight), and it was detected on fewer than N-1 frames ago (`detect_every_settled`);
+        or a passage is not, and it was detected fewer than `detect_every_unsettled` - 1 frames ago (`focus`
+        then says where to look)."""
+        ...
+
+    def focus(self, camera_id: str, at: datetime) -> list[tuple[float, float, float, float]]:
+        """Where the plates of the passages not settled are expected at `at` (boxes, frame px): on a frame
+        `wants_detection` skips, these still need detecting (none: nothing to look for)."""
         ...
 
     def settled(

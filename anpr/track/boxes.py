@@ -41,3 +41,8 @@ def crop_box(image: Image, box: Box) -> Image | None:
 
 def centre(box: Box) -> tuple[float, float]:
     return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+
+def touches_edge(box: Box, width: int, height: int, px: float = 1.0) -> bool:
+    """Whether `box` reaches the frame's border: the plate may be cut there (entering or leaving view)."""
+    return box[0] <= px or box[1] <= px or box[2] >= width - px or box[3] >= height - px

@@ -73,6 +73,15 @@ class TrackerConfig(Section):
         le=10,
         description="while every open passage of a camera is confident, run the detector on every Nth frame only",
     )
+    detect_every_unsettled: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="while a passage is not yet confident, detect the whole frame on every Nth frame only and, on "
+        "the frames between, look only around the plates of such passages (with the detector's focus_model; "
+        "without it every such frame is detected whole). A vehicle entering meanwhile is found at most N-1 "
+        "frames later (1: every frame whole)",
+    )
     unreadable_after: int = Field(
         default=5,
         ge=0,

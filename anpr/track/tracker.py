@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from anpr.track.base import TrackUpdate
-from anpr.track.boxes import Box, centre, iou
+from anpr.track.boxes import Box, centre, iou, touches_edge
 from anpr.track.config import TrackerConfig
 from anpr.track.identity import Look, look_of, other_plate, same_plate, similarity
 from anpr.track.observe import observe
@@ -68,7 +68,7 @@ class IouTracker:
         tracks = self._open[camera_id]
         confident: list[Passage] = []
         looks = [look_of(image, o.detection.box) for o in observations]
-        matches, refused = self._match(tracks, observations, captured_at, looks)
+        matches, refused = self._match(tracks, observations, captured_at, looks, image.shape[1::-1])
         for obs_index, obs in enumerate(observations):
             track = matches.get(obs_index)
             if track is None:
@@ -112,25 +112,27 @@ class IouTracker:
     def wants_detection(self, camera_id: str) -> bool:
         tracks = self._open.get(camera_id, [])
         skipped = self._skipped.get(camera_id, 0)
-        every = self.config.detect_every_settled
-        now = self._now.get(camera_id)
-        # A passage out of sight for a while (a junk detection, a car gone), or never read as a plate however
-        # often it was looked at (a sign, a window), needs no detection on every frame.
-        settled = all(
-            t.confident_sent
-            or (now is not None and (now - t.last_seen).total_seconds() > _GONE_S)
-            or self._unreadable(t)
-            for t in tracks
-        )
-        if every > 1 and skipped < every - 1 and tracks and settled:
+        settled = all(self._settled(t, self._now.get(camera_id)) for t in tracks)
+        every = self.config.detect_every_settled if settled else self.config.detect_every_unsettled
+        if every > 1 and skipped < every - 1 and tracks:
             self._skipped[camera_id] = skipped + 1
             return False
         self._skipped[camera_id] = 0
         return True
 
-    def _unreadable(self, track: OpenTrack) -> bool:
+    def focus(self, camera_id: str, at: datetime) -> list[Box]:
+        now = self._now.get(camera_id)
+        return [t.predict(at) for t in self._open.get(camera_id, []) if not self._settled(t, now)]
+
+    def _settled(self, track: OpenTrack, now: datetime | None) -> bool:
+        """Whether a passage needs no detection on every frame: confident; or out of sight for a while (a junk
+        detection, a car gone); or never read as a plate however often it was looked at (a sign, a window)."""
         n = self.config.unreadable_after
-        return n > 0 and not track.reads and len(track.observations) >= n
+        return (
+            track.confident_sent
+            or (now is not None and (now - track.last_seen).total_seconds() > _GONE_S)
+            or (n > 0 and not track.reads and len(track.observations) >= n)
+        )
 
     def settled(
         self, camera_id: str, detections: Sequence[Detection], at: datetime, image: Image | None = None
@@ -173,6 +175,7 @@ class IouTracker:
         observations: Sequence[Observation],
         at: datetime,
         looks: Sequence[Look | None],
+        frame_wh: tuple[int, int] | None = None,
     ) -> tuple[dict[int, OpenTrack], dict[int, OpenTrack]]:
         """Detection index -> its track; and, for detections a confident track refused where geometry
         would have joined them, the nearest refusing track (the parent of the passage they begin)."""
@@ -203,7 +206,8 @@ class IouTracker:
                 # Unseen for long, a passage is found again by its plate text only: after a second of empty
                 # road the car at the same place is the next one unless it reads the same.
                 lost = (at - track.last_seen).total_seconds() > self.config.text_only_after_s
-                if (agrees or not lost) and self._may_take(track, read, at, box, pbox, looks[oi]):
+                cut = frame_wh is not None and touches_edge(box, *frame_wh)
+                if (agrees or not lost) and self._may_take(track, read, at, box, pbox, looks[oi], cut):
                     pairs.append((int(not agrees), tier, score, oi, ti))
                 else:
                     refusals.append((tier, score, oi, ti))
@@ -236,16 +240,26 @@ class IouTracker:
         return base and min(base + _GATE_GROWTH * unseen, _GATE_MAX * base)
 
     def _may_take(
-        self, track: OpenTrack, read: PlateRead | None, at: datetime, box: Box, pbox: Box, look: Look | None
+        self,
+        track: OpenTrack,
+        read: PlateRead | None,
+        at: datetime,
+        box: Box,
+        pbox: Box,
+        look: Look | None,
+        cut: bool = False,
     ) -> bool:
         """False when a passage with a confident consensus must not take this detection: it reads another
         plate with some confidence and does not carry the passage on smoothly. A smooth continuation
         (within a few frames, at the predicted place, size and look) is the same plate whatever it reads:
         a far plate's confident misread (RT109 for RTFJ09) must not split its car in two, the vote sorts
         the reads out. An unread detection joins by geometry (`settled` has any that jumps or looks like
-        another car read first), and so does a read too unsure to say anything."""
+        another car read first), and so does a read too unsure to say anything, and a read of a plate `cut`
+        by the frame's border where the passage is predicted (its car leaving view: a sliver reads anything)."""
         consensus = track.consensus
         if not track.confident_sent or consensus is None or read is None:
+            return True
+        if cut and iou(box, pbox) >= self.config.min_iou:
             return True
         if read.confidence < self.config.other_plate_confidence or not other_plate(read, consensus):
             return True

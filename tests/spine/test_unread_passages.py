@@ -57,6 +57,8 @@ def _replay(
             "cameras": [{"id": "kerb", "fps": 25}],
             "hotlist": {"csv": str(hotlist)},
             "reader": {"calibration": None} if raw else {},
+            # The reads above are those of the whole-frame detector's boxes: every frame detected whole.
+            "tracker": {"detect_every_unsettled": 1},
         }
     )
     out = io.StringIO()

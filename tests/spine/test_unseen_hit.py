@@ -54,7 +54,8 @@ def _replay(frames: Path, tmp_path: Path, unseen_s: float) -> list[dict[str, Any
             "state_dir": str(tmp_path / "state"),
             "cameras": [{"id": "kerb", "fps": 25}],
             "hotlist": {"csv": str(hotlist)},
-            "tracker": {"hit_when_unseen_s": unseen_s, "max_gap_s": 2.0},
+            # The reads above are those of the whole-frame detector's boxes: every frame detected whole.
+            "tracker": {"hit_when_unseen_s": unseen_s, "max_gap_s": 2.0, "detect_every_unsettled": 1},
         }
     )
     out = io.StringIO()
@@ -106,7 +107,7 @@ def test_a_passage_that_settles_on_another_listed_plate_alerts_that_one_too(fram
                 "state_dir": str(tmp_path / "state"),
                 "cameras": [{"id": "kerb", "fps": 25}],
                 "hotlist": {"csv": str(hotlist)},
-                "tracker": {"hit_when_unseen_s": 0.5},
+                "tracker": {"hit_when_unseen_s": 0.5, "detect_every_unsettled": 1},
             }
         ),
         folder,

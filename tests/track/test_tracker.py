@@ -214,7 +214,9 @@ def test_settled_is_empty_when_reading_every_frame() -> None:
 
 
 def test_detection_is_skipped_only_while_every_passage_is_settled() -> None:
-    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3))
+    tracker = IouTracker(
+        TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3, detect_every_unsettled=1)
+    )
     assert tracker.wants_detection("cam1")  # nothing open: always detect
     for i in range(2):
         box = moving_box(i)
@@ -226,12 +228,38 @@ def test_detection_is_skipped_only_while_every_passage_is_settled() -> None:
     assert tracker.wants_detection("cam2")  # cameras are independent
 
 
-def test_an_unsettled_passage_keeps_detection_on_every_frame() -> None:
-    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3))
-    drive(tracker, 3)  # confident
-    box = moving_box(0, y0=20)
-    tracker.update("cam1", 3, at(0.3), draw_frame([(box, "ZZZZ99")]), [obs(3, 0.3, box, None)])  # a new, unread one
-    assert all(tracker.wants_detection("cam1") for _ in range(4))
+def test_an_unsettled_passage_is_looked_for_on_every_frame_and_the_whole_frame_every_nth() -> None:
+    """Between whole-frame detections (`detect_every_unsettled`) the tracker names where the plates of the
+    passages not settled are expected (the pipeline's focus windows); a settled passage is not among them."""
+    for every, pattern in ((1, [True] * 4), (3, [False, False, True, False])):
+        tracker = IouTracker(
+            TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3, detect_every_unsettled=every)
+        )
+        drive(tracker, 3)  # confident
+        box = moving_box(0, y0=20)
+        tracker.update("cam1", 3, at(0.3), draw_frame([(box, "ZZZZ99")]), [obs(3, 0.3, box, None)])  # new, unread
+        assert [tracker.wants_detection("cam1") for _ in range(4)] == pattern
+        assert tracker.focus("cam1", at(0.3)) == [box]  # the new one only: the confident one is settled
+        later = tracker.focus("cam1", at(0.4))
+        assert len(later) == 1 and later[0][1] == box[1]  # no velocity yet: predicted where last seen
+        assert tracker.focus("cam2", at(0.3)) == []
+
+
+def test_a_cut_plate_leaving_by_the_frame_edge_stays_with_its_passage_whatever_it_reads() -> None:
+    """night_ir: a confident car leaving by the left edge was seen on every third frame (settled); its plate,
+    cut to a 26-px sliver by the edge, read another plate (EOT811 at 0.53) and, too changed in size to be a
+    smooth continuation, began a passage of its own. A detection touching the frame's border where the
+    passage is predicted joins it; the same sliver inside the frame still begins a new passage."""
+    for x1, passages in ((0.0, 1), (6.0, 2)):
+        tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5))
+        for i in range(4):
+            box = (200.0 - 50 * i, 200.0, 280.0 - 50 * i, 230.0)
+            tracker.update(
+                "c", i, at(i / 10), draw_frame([(box, "BBCL12")]), [obs(i, i / 10, box, make_read("BBCL12"))]
+            )
+        sliver = (x1, 200.0, x1 + 26.0, 230.0)  # predicted at (-50, 200, 30, 230) on the next frame but one
+        tracker.update("c", 5, at(0.5), draw_frame([(sliver, "EOT811")]), [obs(5, 0.5, sliver, make_read("EOT811"))])
+        assert len(tracker.flush()) == passages, x1
 
 
 def test_a_detection_never_read_as_a_plate_stops_holding_the_detector_after_unreadable_after_looks() -> None:
@@ -240,7 +268,13 @@ def test_a_detection_never_read_as_a_plate_stops_holding_the_detector_after_unre
     read it holds the detector again."""
     for after, looks, held in ((5, 4, True), (5, 5, False), (0, 9, True)):
         tracker = IouTracker(
-            TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3, unreadable_after=after)
+            TrackerConfig(
+                min_reads=2,
+                hit_confidence=0.5,
+                detect_every_settled=3,
+                detect_every_unsettled=1,
+                unreadable_after=after,
+            )
         )
         drive(tracker, 3)  # confident
         junk = (20.0, 10.0, 120.0, 300.0)
@@ -249,7 +283,9 @@ def test_a_detection_never_read_as_a_plate_stops_holding_the_detector_after_unre
             tracker.update("cam1", 3 + i, at(t), draw_frame([(junk, "")]), [obs(3 + i, t, junk, None)])
         assert [tracker.wants_detection("cam1") for _ in range(3)] == ([True] * 3 if held else [False, False, True])
     # Read as a plate at last: it is an unsettled passage again.
-    tracker = IouTracker(TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3))
+    tracker = IouTracker(
+        TrackerConfig(min_reads=2, hit_confidence=0.5, detect_every_settled=3, detect_every_unsettled=1)
+    )
     drive(tracker, 3)
     for i in range(6):
         ti = 0.3 + i / 10
