@@ -19,7 +19,16 @@ from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_
 from anpr.detect.base import Box, Detector
 from anpr.detect.config import DetectorConfig, Roi, roi_pixels
 from anpr.detect.focus import Window, focus_mismatch, focus_path, plan
-from anpr.detect.postprocess import FloatArray, Letterbox, decode_yolo, letterbox, letterbox_geometry, nms, to_blob
+from anpr.detect.postprocess import (
+    FloatArray,
+    Letterbox,
+    decode_yolo,
+    letterbox,
+    letterbox_geometry,
+    letterbox_window,
+    nms,
+    to_blob,
+)
 from anpr.detect.wide import lane_variants, mismatch, wide_path
 from anpr.types import Detection, Image
 
@@ -182,10 +191,14 @@ class OnnxDetector:
         windows = plan(targets, net.w, net.h, focus.w, focus.h)  # type: ignore[arg-type]
         if windows is None:
             return None
-        boxed, lb = letterbox(image, net.w, net.h)
+        lb, boxed = geo, None
         all_boxes, all_scores = [], []
         for win in windows:
-            crop = np.ascontiguousarray(boxed[win.v : win.v + win.h, win.u : win.u + win.w])
+            crop = letterbox_window(image, lb, win.u, win.v, win.w, win.h)
+            if crop is None:  # a frame that does not shrink by a whole factor: cut from the whole letterbox
+                if boxed is None:
+                    boxed, lb = letterbox(image, net.w, net.h)
+                crop = np.ascontiguousarray(boxed[win.v : win.v + win.h, win.u : win.u + win.w])
             boxes, scores = self._run(focus, crop, Letterbox(lb.scale, lb.pad_x - win.u, lb.pad_y - win.v), w, h)
             keep = [not _cut(win, b, lb, net) for b in boxes]
             all_boxes.append(boxes[keep])

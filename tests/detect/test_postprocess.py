@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anpr.detect.postprocess import PAD_VALUE, Letterbox, box_iou, decode_yolo, letterbox, nms, to_blob
+from anpr.detect.postprocess import (
+    PAD_VALUE,
+    Letterbox,
+    box_iou,
+    decode_yolo,
+    letterbox,
+    letterbox_geometry,
+    letterbox_window,
+    nms,
+    to_blob,
+)
 
 
 def test_letterbox_wide_image_pads_top_and_bottom() -> None:
@@ -79,3 +89,24 @@ def test_decode_clips_to_the_image_and_handles_nothing_found() -> None:
 def test_decode_rejects_a_wrong_output_shape() -> None:
     with pytest.raises(ValueError, match="expected a YOLO output"):
         decode_yolo(np.zeros((5, 10), np.float32), Letterbox(1.0, 0.0, 0.0), 10, 10, 0.5, 0.5)
+
+
+@pytest.mark.parametrize(("h", "w", "grey"), [(1080, 1920, False), (720, 1280, False), (720, 1280, True)])
+def test_a_window_made_from_its_own_pixels_is_the_letterboxs_window(h: int, w: int, grey: bool) -> None:
+    """The focus windows (anpr/detect/focus.py) resize only the pixels under them: the very same pixels as
+    the whole frame letterboxed, inside the image, across its edge and in the grey rows above it."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (h, w) if grey else (h, w, 3), dtype=np.uint8)
+    boxed, lb = letterbox(image, 640, 384)
+    assert lb == letterbox_geometry(w, h, 640, 384)
+    for u, v in ((0, 0), (96, 64), (320, 192), (160, 0), (288, 160)):
+        window = letterbox_window(image, lb, u, v, 320, 192)
+        assert window is not None
+        assert np.array_equal(window, boxed[v : v + 192, u : u + 320]), (u, v)
+
+
+def test_a_frame_that_does_not_shrink_by_a_whole_factor_gets_no_window_of_its_own() -> None:
+    image = np.zeros((600, 800, 3), np.uint8)  # 800 -> 640: a factor 1.25, INTER_AREA blends across blocks
+    assert letterbox_window(image, letterbox_geometry(800, 600, 640, 640), 0, 0, 320, 192) is None
+    image = np.zeros((1082, 1922, 3), np.uint8)  # about 3, but the blocks do not tile it
+    assert letterbox_window(image, letterbox_geometry(1922, 1082, 640, 384), 0, 0, 320, 192) is None
