@@ -32,6 +32,7 @@ MARGIN = 24  # input px kept around a predicted plate: its motion since the last
 EDGE = 2  # input px: a detection this close to a window's inner border may be a cut plate
 MAX_WINDOWS = 2  # more unsettled plates apart than this: the whole frame is cheaper
 MAX_SHARE = 0.6  # the windows may cover at most this share of the input's area, or the whole pass serves
+TALL = 1.5  # a box this many times taller than wide is no plate (a door, a sign): not looked for in a window
 
 InputBox = tuple[float, float, float, float]
 
@@ -106,11 +107,14 @@ def _window(box: InputBox, full_w: int, full_h: int, w: int, h: int) -> Window |
 def plan(targets: Sequence[InputBox], full_w: int, full_h: int, w: int, h: int) -> list[Window] | None:
     """Windows of w×h covering every target box (input px of a full_w×full_h input) with a margin, plates
     near each other sharing one; None when the whole pass is the better buy (a target too large, too many
-    windows, or windows covering most of the input)."""
+    windows, or windows covering most of the input). A target far taller than wide is left out: no plate is,
+    even a motorcycle's seen at a slant (such boxes, on buildings, are seen again by the whole pass, and stop
+    counting once looked at `tracker.unreadable_after` times without a read)."""
     if not targets or (w >= full_w and h >= full_h):
         return None
+    plates = [t for t in targets if t[3] - t[1] <= TALL * (t[2] - t[0])]
     groups: list[InputBox] = []  # the union of the targets each window covers
-    for box in sorted(targets):
+    for box in sorted(plates):
         for i, union in enumerate(groups):
             merged = (min(union[0], box[0]), min(union[1], box[1]), max(union[2], box[2]), max(union[3], box[3]))
             if _window(merged, full_w, full_h, w, h) is not None:

@@ -191,6 +191,8 @@ class OnnxDetector:
         windows = plan(targets, net.w, net.h, focus.w, focus.h)  # type: ignore[arg-type]
         if windows is None:
             return None
+        if not windows:
+            return []  # nothing plate-shaped to look for
         lb, boxed = geo, None
         all_boxes, all_scores = [], []
         for win in windows:

@@ -65,6 +65,13 @@ def test_a_plate_larger_than_a_window_or_a_window_as_large_as_the_input_takes_th
     assert plan([], 640, 384, 320, 192) is None
 
 
+def test_a_box_far_taller_than_wide_is_no_plate_to_look_for() -> None:
+    """patrol, parked_row, cut_in: a 100×260 box on a building made the whole frame be detected instead."""
+    assert plan([(300.0, 50.0, 400.0, 310.0)], 640, 384, 320, 192) == []
+    (win,) = plan([(300.0, 50.0, 400.0, 310.0), (100.0, 300.0, 160.0, 320.0)], 640, 384, 320, 192) or []
+    assert win.u <= 100 - MARGIN and win.v + win.h >= 320
+
+
 def test_a_box_is_cut_only_at_a_window_border_inside_the_input() -> None:
     win = Window(0, 192, 320, 192)
     assert not win.cuts((0.0, 300.0, 40.0, 320.0), 640, 384)  # the input's own left edge
