@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 
+from anpr.plates.chile import plate_distance
 from anpr.track.boxes import crop_box, crop_quality
 from anpr.track.config import TrackerConfig
 from anpr.track.state import OpenTrack
@@ -44,15 +45,27 @@ def observe(track: OpenTrack, frame_seq: int, obs: Observation, image: Image, cf
         return changed
     if result is None:
         return False
-    if result.confident(min_reads=cfg.min_reads, hit_confidence=cfg.hit_confidence) or _confirmed(
-        track, result.read.text, cfg
-    ):
+    if result.confident(
+        min_reads=_min_reads(track, result.read.text, cfg), hit_confidence=cfg.hit_confidence
+    ) or _confirmed(track, result.read.text, cfg):
         track.confident_sent = True
         track.parent = None  # a car of its own
         track.reads_to_skip = cfg.read_every_confident - 1
         log.debug("passage %s confident at frame %d: %s", track.passage_id, frame_seq, result.read.text)
         return True
     return False
+
+
+def _min_reads(track: OpenTrack, text: str, cfg: TrackerConfig) -> int:
+    """Reads the vote needs: one more for a passage that split off a confident one at its place and reads
+    its plate but for one character. Two sure reads of B for R on the frames after a jump the prediction
+    missed (a real-photo clip: BYVR68 read BYVB68 at 1.0 and 0.8) made such a passage a car of its own; with
+    a third needed, the parent seen again after it folds it (`OpenTrack.misread_of_parent`), while a fleet's
+    next car, one character off, is read on more frames than that."""
+    parent = track.parent
+    theirs = None if parent is None else parent.consensus
+    near = theirs is not None and plate_distance(text, theirs.text) <= 1
+    return cfg.min_reads + 1 if near else cfg.min_reads
 
 
 def _confirmed(track: OpenTrack, text: str, cfg: TrackerConfig) -> bool:

@@ -418,3 +418,29 @@ def test_a_one_frame_misread_as_the_car_leaves_is_dropped_but_a_car_seen_twice_i
         assert len(dropped) == (passages == 1), (text, dropped)
         if passages == 1:
             assert f"({text}, 1 read(s)) dropped: a misread of confident passage c-000001 (BBCK12)" in dropped[0]
+
+
+def test_two_sure_reads_one_character_off_a_confident_passage_it_is_seen_again_after_are_its_misread() -> None:
+    """The real-photo gate clip: BYVR68, confident, jumped where its prediction did not follow; the next whole
+    frame read B for R at 1.0 (no reader's confusion, so refused) and a window read it again at 0.8: confident
+    on two reads, the split-off passage went out as a second car, BYVB68, though BYVR68 was seen again right
+    after. A passage split off a confident one and reading its plate but for one character needs a third read
+    to be a car of its own; until then the parent seen again after it folds it. Read three times, it stays."""
+    for reads, passages in ((2, 1), (3, 2)):
+        tracker = IouTracker(TrackerConfig(max_gap_s=2.0, min_reads=2, hit_confidence=0.8))
+        box = moving_box(0)
+        for i in range(3):
+            tracker.update(
+                "c", i, at(i / 10), draw_frame([(box, "BBCK12")]), [obs(i, i / 10, box, make_read("BBCK12"))]
+            )
+        updates = []
+        for j in range(reads):
+            t = 0.5 + j / 25  # after a short gap: no smooth continuation, so the confident passage refuses it
+            r = make_read("BBCK13", 1.0)
+            updates.append(tracker.update("c", 3 + j, at(t), draw_frame([(box, "BBCK13")]), [obs(3 + j, t, box, r)]))
+        far = (400.0, 300.0, 480.0, 330.0)  # the parent again, elsewhere, read as itself
+        t = 0.5 + reads / 25
+        tracker.update("c", 9, at(t), draw_frame([(far, "BBCK12")]), [obs(9, t, far, make_read("BBCK12"))])
+        done = tracker.flush()
+        assert len(done) == passages, reads
+        assert any(u.confident for u in updates) == (reads == 3)
