@@ -13,7 +13,9 @@ detection of a settled passage that jumps, changes size or looks unlike its last
 joins. The old passage stays open until max_gap_s unseen, so a car hidden for a moment by the one that
 cut in is found again; a new passage that never became confident while its parent was seen again after
 it was the reader misreading the parent's plate, and is dropped; so is one seen on fewer than min_reads
-frames reading the parent's plate but for one character (its cut plate misread as the car leaves view).
+frames reading the parent's plate but for one character (its cut plate misread as the car leaves view), and
+such a passage needs a read more to become confident. A detection touching the frame's border where a
+confident passage is predicted joins it whatever it reads (a plate cut by the edge reads anything).
 
 All timing is in `captured_at` time, never wall time, so a replay is reproducible; passage ids are
 `{camera_id}-{n:06d}`, counted per camera from 1.
