@@ -90,6 +90,21 @@ def test_a_corrupt_lane_variant_beside_the_model_is_named(tmp_path: Path, capsys
     assert rc == 0 and "OK" in text, text
 
 
+def test_a_corrupt_focus_model_beside_the_model_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The focus windows' model (`detector.focus_model = auto`) is checked as the run will load it."""
+    focus = DETECTOR.with_name("plate-detector-320x192.onnx")
+    for f in (DETECTOR, focus):
+        shutil.copy(f, tmp_path / f.name)
+        shutil.copy(f.with_name(f.name + ".sha256"), tmp_path)
+    conf = _gantry(tmp_path, tmp_path / DETECTOR.name)
+    rc, text = _check(conf, capsys)
+    assert rc == 0 and "OK" in text, text
+    (tmp_path / focus.name).write_bytes((tmp_path / focus.name).read_bytes()[:-1000])  # truncated in a copy
+    rc, text = _check(conf, capsys)
+    assert rc == 2
+    assert "detector.focus_model" in text and "plate-detector-320x192.onnx" in text, text
+
+
 def test_no_files_checks_the_settings_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     conf = tmp_path / "other-machine.toml"
     conf.write_text('[detector]\nmodel = "/opt/elsewhere/det.onnx"\n')
