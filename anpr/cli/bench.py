@@ -1,4 +1,4 @@
-"""`anpr bench pipeline|live|soak|detector|reader|two-rows|hotlist|outbox|drills|control [--json]`: figures,
+"""`anpr bench pipeline|live|soak|detector|focus|reader|two-rows|hotlist|outbox|drills|control [--json]`: figures,
 printed, never asserted; and `anpr bench wheels`, the release check that the devices install from wheels.
 
 This module has the group and the benches that run models on video; those of the parts that keep state or
@@ -49,6 +49,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--runs", type=int, default=30)
     q.set_defaults(func=_detector)
+
+    q = bsub.add_parser("focus", help="the focus windows against the whole frame: detections found again")
+    q.add_argument(
+        "clips",
+        nargs="*",
+        type=Path,
+        default=[Path(f"sample_videos/{c}.mp4") for c in ("night_ir", "patrol", "gantry_day")],
+    )
+    q.add_argument("--every", type=int, default=4, help="every Nth frame of each clip")
+    q.set_defaults(func=_focus)
 
     q = bsub.add_parser("reader", help="plate reader accuracy and ms per crop, tesseract as the floor")
     q.add_argument("sets", nargs="*", type=Path, help="labelled folders (default: crops of --video's truth boxes)")
@@ -212,6 +222,21 @@ def _detector(args: argparse.Namespace) -> int:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
     return emit(args, rows, format_text(rows))
+
+
+def _focus(args: argparse.Namespace) -> int:
+    from anpr.bench.focus import bench_focus, format_text
+    from anpr.core.onnx_model import ModelError
+
+    if args.every < 1:
+        print("anpr bench: --every must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        res = bench_focus(args.clips, every=args.every)
+    except (ModelError, FileNotFoundError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return emit(args, res, format_text(res))
 
 
 def _reader(args: argparse.Namespace) -> int:

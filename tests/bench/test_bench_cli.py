@@ -172,3 +172,17 @@ def test_pipeline_all_adds_a_clip_of_real_photos(
     assert rows[1]["frames"] >= 6
     assert main(["bench", "pipeline", "--all", "--clips", str(clips), "--photos", str(tmp_path / "nothing")]) == 2
     assert "--photos" in capsys.readouterr().err
+
+
+def test_focus_finds_again_in_windows_what_the_whole_frame_finds(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(ROOT)
+    r = _json(capsys, "focus", str(ROOT / "sample_videos" / "night_ir.mp4"), "--every", "20")
+    assert r["detections"] == r["found_again"] + len(r["missed"]) + r["whole_frame_instead"] + r["too_tall"]
+    assert r["found_again"] >= 5 and r["found_again"] >= 0.8 * r["detections"]
+    assert 0 <= r["corner_px"]["p50"] <= r["corner_px"]["p95"] <= r["corner_px"]["p100"]
+    bad = tmp_path / "not-a-video.mp4"
+    bad.write_bytes(b"\x00" * 64)
+    assert main(["bench", "focus", str(bad)]) == 2
+    assert "not a readable video" in capsys.readouterr().err
