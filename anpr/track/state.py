@@ -60,7 +60,8 @@ class OpenTrack:
         reader misread the parent's plate once or twice (often a plate cut by the frame's edge as the car
         leaves), and this is no car of its own. A fleet's next car, one character off, is seen on more frames."""
         parent = self.parent
-        if self.confident_sent or parent is None:
+        # Handed out for its hotlist check once out of sight, it may have raised a hit: its end must follow.
+        if self.confident_sent or parent is None or self.unseen_checked is not None:
             return False
         if parent.last_seen > self.last_seen:
             return True

@@ -444,3 +444,24 @@ def test_two_sure_reads_one_character_off_a_confident_passage_it_is_seen_again_a
         done = tracker.flush()
         assert len(done) == passages, reads
         assert any(u.confident for u in updates) == (reads == 3)
+
+
+def test_a_passage_handed_out_for_its_hotlist_check_is_never_folded_into_its_parent() -> None:
+    """A passage never confident, split off a confident one, is dropped as its misread when the parent is seen
+    again after it; but once handed out for its hotlist check out of sight (`hit_when_unseen_s`) it may have
+    raised a hit, and a hit once raised is never silently withdrawn: its passage ends, so its event follows."""
+    for unseen_s, passages in ((0.5, 2), (0.0, 1)):
+        tracker = IouTracker(TrackerConfig(max_gap_s=2.0, hit_when_unseen_s=unseen_s))
+        box = moving_box(0)
+        for i in range(3):
+            tracker.update(
+                "c", i, at(i / 10), draw_frame([(box, "BBCK12")]), [obs(i, i / 10, box, make_read("BBCK12"))]
+            )
+        for j, t in enumerate((0.6, 0.64)):  # another plate, unsure: a passage of its own, never confident
+            r = make_read("BBCK73", 0.5)
+            tracker.update("c", 3 + j, at(t), draw_frame([(box, "BBCK73")]), [obs(3 + j, t, box, r)])
+        handed = tracker.update("c", 5, at(1.3), draw_frame([]), []).confident
+        assert [p.consensus.text for p in handed if p.consensus] == (["BBCK73"] if unseen_s else [])
+        far = (400.0, 300.0, 480.0, 330.0)  # the parent seen again after it
+        tracker.update("c", 6, at(1.4), draw_frame([(far, "BBCK12")]), [obs(6, 1.4, far, make_read("BBCK12"))])
+        assert len(tracker.flush()) == passages, unseen_s
