@@ -36,6 +36,10 @@ class Frame:
     image: Image
 
 
+Box = tuple[float, float, float, float]
+"""x1, y1, x2, y2 in pixels of a frame."""
+
+
 @dataclass(frozen=True, slots=True)
 class Detection:
     """A plate found in a frame, in pixel coordinates of that frame.
@@ -44,7 +48,7 @@ class Detection:
     detector gives them, else None.
     """
 
-    box: tuple[float, float, float, float]
+    box: Box
     score: float
     corners: tuple[tuple[float, float], ...] | None = None
 

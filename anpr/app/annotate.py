@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anpr.app.video_out import FrameWriter, VideoError, open_video
-from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
+from anpr.types import Box, Detection, Frame, Image, PlateEvent, PlateRead
 
 if TYPE_CHECKING:
     from anpr.app.stages import Stages
-    from anpr.detect.base import Box, Detector
+    from anpr.detect.base import Detector
     from anpr.gps.base import Position
     from anpr.ocr.base import Reader
     from anpr.track.base import PassageTracker

@@ -23,8 +23,7 @@ from anpr.app.health import Health
 from anpr.app.overlap import AheadStats, run_two_workers
 from anpr.app.passage_events import EventPolicy, build_event, log_unread, lone_guess, unread
 from anpr.app.stages import Stages
-from anpr.detect.base import Box
-from anpr.types import Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateRead
+from anpr.types import Box, Detection, Fix, Frame, HotlistMatch, Observation, Passage, PlateRead
 
 if TYPE_CHECKING:
     from anpr.capture.base import Source

@@ -13,9 +13,9 @@ from typing import Any
 from anpr.app.config import AppConfig
 from anpr.app.stages import Stages
 from anpr.bench import stats
-from anpr.detect.base import Box, Detector
+from anpr.detect.base import Detector
 from anpr.ocr.base import Reader
-from anpr.types import Detection, Frame, Image, PlateEvent, PlateRead
+from anpr.types import Box, Detection, Frame, Image, PlateEvent, PlateRead
 
 DEFAULT_VIDEO = Path("sample_videos/gantry_day.mp4")
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from anpr.types import Detection, Image
-
-Box = tuple[float, float, float, float]
-"""x1, y1, x2, y2 in frame pixels."""
+from anpr.types import Box, Detection, Image
 
 
 class Detector(Protocol):

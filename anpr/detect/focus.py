@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from anpr.core.datafiles import find_data_file
 from anpr.detect.config import DetectorConfig
-from anpr.detect.wide import SOURCE_INPUT_KEY, SOURCE_KEY
+from anpr.detect.wide import source_input, variant_path
 
 log = logging.getLogger(__name__)
 
@@ -58,29 +57,17 @@ class Window:
 
 def focus_path(cfg: DetectorConfig) -> Path | None:
     """The focus model the config asks for: None when off, or when `auto` finds no file beside the model."""
-    if not cfg.focus_model:
-        return None
-    if cfg.focus_model == "auto":
-        model = Path(cfg.model)
-        candidate = model.with_name(model.stem + FOCUS_SUFFIX + model.suffix)
-        if candidate.is_file():
-            return candidate
-        log.info("no focus detector %s: unsettled passages keep the whole frame detected", candidate)
-        return None
-    return Path(find_data_file(cfg.focus_model))
+    without = "unsettled passages keep the whole frame detected"
+    return variant_path(cfg.model, cfg.focus_model, FOCUS_SUFFIX, "focus detector", without)
 
 
 def focus_mismatch(meta: dict[str, str], model_digest: str, focus: tuple[int, int]) -> str | None:
     """Why a focus model (metadata `meta`, input `focus` h×w) cannot serve the detector model (sha256
     `model_digest`), or None: made from that file, and smaller than its input both ways."""
-    source = meta.get(SOURCE_KEY)
-    if source != model_digest:
-        made = f"made from a model with sha256 {source}" if source else "not stamped with the model it was made from"
-        return f"it is {made}, not from the detector model (sha256 {model_digest})"
-    try:
-        sq_w, sq_h = (int(v) for v in meta.get(SOURCE_INPUT_KEY, "").split("x"))
-    except ValueError:
-        return f"its {SOURCE_INPUT_KEY} metadata is not WIDTHxHEIGHT"
+    source = source_input(meta, model_digest)
+    if isinstance(source, str):
+        return source
+    sq_w, sq_h = source
     if focus[0] >= sq_h or focus[1] >= sq_w or focus[0] % STRIDE or focus[1] % STRIDE:
         return f"its input {focus[1]}x{focus[0]} is not smaller than the model's {sq_w}x{sq_h} in multiples of 32"
     return None

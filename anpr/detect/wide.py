@@ -32,18 +32,26 @@ SOURCE_INPUT_KEY = "anpr.resized_from_input"
 """Metadata key of a resized graph: that model's input, `WIDTHxHEIGHT`."""
 
 
-def wide_path(cfg: DetectorConfig) -> Path | None:
-    """The wide model the config asks for: None when off, or when `auto` finds no file beside the model."""
-    if not cfg.wide_model:
+def variant_path(model: str, setting: str, suffix: str, what: str, without: str) -> Path | None:
+    """The resized variant a setting (`wide_model`, `focus_model`) asks for: None when off (empty), or when
+    `auto` finds no `<model stem><suffix>.onnx` beside `model` (logged as no `what`, and `without`: what
+    happens then); otherwise that file, or the configured path."""
+    if not setting:
         return None
-    if cfg.wide_model == "auto":
-        model = Path(cfg.model)
-        candidate = model.with_name(model.stem + WIDE_SUFFIX + model.suffix)
+    if setting == "auto":
+        path = Path(model)
+        candidate = path.with_name(path.stem + suffix + path.suffix)
         if candidate.is_file():
             return candidate
-        log.info("no wide detector %s: every frame is letterboxed into %s's input", candidate, model.name)
+        log.info("no %s %s: %s", what, candidate, without)
         return None
-    return Path(find_data_file(cfg.wide_model))
+    return Path(find_data_file(setting))
+
+
+def wide_path(cfg: DetectorConfig) -> Path | None:
+    """The wide model the config asks for: None when off, or when `auto` finds no file beside the model."""
+    without = f"every frame is letterboxed into {Path(cfg.model).name}'s input"
+    return variant_path(cfg.model, cfg.wide_model, WIDE_SUFFIX, "wide detector", without)
 
 
 def lane_variants(cfg: DetectorConfig, wide: Path | None) -> list[tuple[int, int, Path]]:
@@ -65,6 +73,18 @@ def lane_variants(cfg: DetectorConfig, wide: Path | None) -> list[tuple[int, int
 def mismatch(meta: dict[str, str], model_digest: str, wide: tuple[int, int]) -> str | None:
     """Why a wide model (its metadata `meta`, input `wide` h×w) cannot stand in for the detector model
     (sha256 `model_digest`), or None when it can: made from that file, as wide as its input, no taller."""
+    source = source_input(meta, model_digest)
+    if isinstance(source, str):
+        return source
+    sq_w, sq_h = source
+    if wide[1] != sq_w or wide[0] > sq_h:
+        return f"its input {wide[1]}x{wide[0]} is not as wide as, and no taller than, the model's {sq_w}x{sq_h}"
+    return None
+
+
+def source_input(meta: dict[str, str], model_digest: str) -> tuple[int, int] | str:
+    """The input (w, h) of the model a resized graph (metadata `meta`) was made from, when that model is the
+    detector model (sha256 `model_digest`); else why it cannot serve it."""
     source = meta.get(SOURCE_KEY)
     if source != model_digest:
         made = f"made from a model with sha256 {source}" if source else "not stamped with the model it was made from"
@@ -73,6 +93,4 @@ def mismatch(meta: dict[str, str], model_digest: str, wide: tuple[int, int]) -> 
         sq_w, sq_h = (int(v) for v in meta.get(SOURCE_INPUT_KEY, "").split("x"))
     except ValueError:
         return f"its {SOURCE_INPUT_KEY} metadata is not WIDTHxHEIGHT"
-    if wide[1] != sq_w or wide[0] > sq_h:
-        return f"its input {wide[1]}x{wide[0]} is not as wide as, and no taller than, the model's {sq_w}x{sq_h}"
-    return None
+    return sq_w, sq_h

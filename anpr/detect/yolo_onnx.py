@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from anpr.core.onnx_model import ModelError, ModelSource, SessionSettings, load_model, open_session, verify_model
-from anpr.detect.base import Box, Detector
+from anpr.detect.base import Detector
 from anpr.detect.config import DetectorConfig, Roi, roi_pixels
 from anpr.detect.focus import Window, focus_mismatch, focus_path, plan
 from anpr.detect.postprocess import (
@@ -30,7 +30,7 @@ from anpr.detect.postprocess import (
     to_blob,
 )
 from anpr.detect.wide import lane_variants, mismatch, wide_path
-from anpr.types import Detection, Image
+from anpr.types import Box, Detection, Image
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -41,6 +41,10 @@ REBUILD = "restore it from the release (git checkout models/) or rebuild it with
 REBUILD_WIDE = "rebuild it from the detector model with `anpr train resize-detector --size 640x384`"
 REBUILD_LANE = "rebuild it from the detector model with `anpr train resize-detector --size 640xH`, or delete it"
 REBUILD_FOCUS = "rebuild it from the detector model with `anpr train resize-detector --size 320x192`"
+
+
+Stamp = Callable[[dict[str, str], str, tuple[int, int]], "str | None"]
+"""Why a resized variant (its metadata, the detector model's sha256, its input h×w) cannot serve, or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +82,20 @@ class OnnxDetector:
         digest = verify_model(self._square_src)
         wide = wide_path(cfg)
         self._digest = digest
-        self._wide = None if wide is None else self._open_wide(wide, digest)
+        self._wide = None
+        if wide is not None:
+            src = ModelSource(wide, cfg.wide_sha256, REBUILD_WIDE, "detector.wide_model", "detector.wide_sha256")
+            explicit, fallback = cfg.wide_model != "auto", f"every frame goes through {path}"
+            self._wide = self._open_variant(src, mismatch, explicit, "cannot stand in for", fallback)
         # Shorter inputs for a roi's wide crop, opened on the first crop that fits one (most cameras: never).
         self._lanes: list[tuple[int, int, Path]] = lane_variants(cfg, wide) if self._wide is not None else []
         self._lane_nets: dict[Path, Net] = {}
         focus = focus_path(cfg)
-        self._focus = None if focus is None else self._open_focus(focus, digest)
+        self._focus = None
+        if focus is not None:
+            src = ModelSource(focus, "", REBUILD_FOCUS, "detector.focus_model", "detector.sha256")
+            explicit, fallback = cfg.focus_model != "auto", "unsettled passages keep the whole frame detected"
+            self._focus = self._open_variant(src, focus_mismatch, explicit, "cannot serve", fallback)
         # With a usable wide model the square session waits for the first narrow frame (most cameras: never).
         first = self._wide if self._wide is not None else self._open_square()
         self._square: Net | None = None if first is self._wide else first
@@ -95,30 +107,17 @@ class OnnxDetector:
     def _open_square(self) -> Net:
         return _net(open_session(self._square_src.path, self._settings, REBUILD), self._square_src.path)
 
-    def _open_wide(self, path: Path, model_digest: str) -> Net | None:
-        explicit = self._cfg.wide_model != "auto"
-        src = ModelSource(path, self._cfg.wide_sha256, REBUILD_WIDE, "detector.wide_model", "detector.wide_sha256")
+    def _open_variant(self, src: ModelSource, check: Stamp, explicit: bool, refuse: str, fallback: str) -> Net | None:
+        """A resized variant's session (the wide input, the focus windows) when `check` finds it made from this
+        detector model; otherwise a ModelError for a configured path, or one WARNING (`auto`) and None."""
         session, _ = load_model(src, self._settings)
-        net = _net(session, path)
-        why = mismatch(dict(session.get_modelmeta().custom_metadata_map), model_digest, (net.h, net.w))
+        net = _net(session, src.path)
+        why = check(dict(session.get_modelmeta().custom_metadata_map), self._digest, (net.h, net.w))
         if why is None:
             return net
         if explicit:
-            raise ModelError(f"{path}: cannot stand in for {self._square_src.path}: {why}; {REBUILD_WIDE}")
-        log.warning("%s not used: %s; every frame goes through %s (%s)", path, why, self._square_src.path, REBUILD_WIDE)
-        return None
-
-    def _open_focus(self, path: Path, model_digest: str) -> Net | None:
-        explicit = self._cfg.focus_model != "auto"
-        session, _ = load_model(ModelSource(path, "", REBUILD_FOCUS, "detector.focus_model", "detector.sha256"),
-                                self._settings)  # fmt: skip
-        net = _net(session, path)
-        why = focus_mismatch(dict(session.get_modelmeta().custom_metadata_map), model_digest, (net.h, net.w))
-        if why is None:
-            return net
-        if explicit:
-            raise ModelError(f"{path}: cannot serve {self._square_src.path}: {why}; {REBUILD_FOCUS}")
-        log.warning("%s not used: %s; unsettled passages keep the whole frame detected (%s)", path, why, REBUILD_FOCUS)
+            raise ModelError(f"{src.path}: {refuse} {self._square_src.path}: {why}; {src.rebuild}")
+        log.warning("%s not used: %s; %s (%s)", src.path, why, fallback, src.rebuild)
         return None
 
     def net_for(self, h: int, w: int) -> Net:

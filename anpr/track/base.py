@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from anpr.types import Detection, Image, Observation, Passage
+from anpr.types import Box, Detection, Image, Observation, Passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class PassageTracker(Protocol):
         then says where to look)."""
         ...
 
-    def focus(self, camera_id: str, at: datetime) -> list[tuple[float, float, float, float]]:
+    def focus(self, camera_id: str, at: datetime) -> list[Box]:
         """Where the plates of the passages not settled are expected at `at` (boxes, frame px): on a frame
         `wants_detection` skips, these still need detecting (none: nothing to look for)."""
         ...

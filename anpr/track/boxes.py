@@ -7,9 +7,9 @@ import math
 import cv2
 import numpy as np
 
-from anpr.types import Image, PlateRead
+from anpr.types import Box, Image, PlateRead
 
-Box = tuple[float, float, float, float]
+__all__ = ["Box", "centre", "crop_box", "crop_quality", "iou", "touches_edge"]
 
 
 def iou(a: Box, b: Box) -> float:
