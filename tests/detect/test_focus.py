@@ -9,9 +9,9 @@ import logging
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from helpers.clips import sample_frame
 
 from anpr.core.onnx_model import ModelError, file_sha256
 from anpr.detect.config import DetectorConfig
@@ -19,20 +19,10 @@ from anpr.detect.focus import MARGIN, STRIDE, Window, focus_mismatch, plan
 from anpr.detect.postprocess import box_iou
 from anpr.detect.wide import SOURCE_INPUT_KEY, SOURCE_KEY
 from anpr.detect.yolo_onnx import OnnxDetector, RoiDetector
-from anpr.types import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "plate-detector.onnx"
 FOCUS = ROOT / "models" / "plate-detector-320x192.onnx"
-
-
-def _frame(clip: str, index: int) -> Image:
-    cap = cv2.VideoCapture(str(ROOT / "sample_videos" / clip))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-    ok, frame = cap.read()
-    cap.release()
-    assert ok, f"cannot read frame {index} of {clip}"
-    return np.asarray(frame, dtype=np.uint8)
 
 
 # -- planning -------------------------------------------------------------------------------------------
@@ -98,7 +88,7 @@ def test_the_shipped_focus_model_is_stamped_with_the_shipped_model() -> None:
 @pytest.mark.parametrize(("clip", "index"), [("gantry_day.mp4", 60), ("patrol.mp4", 120), ("night_ir.mp4", 40)])
 def test_a_window_finds_each_plate_where_the_whole_frame_does(clip: str, index: int) -> None:
     detector = OnnxDetector(DetectorConfig())
-    frame = _frame(clip, index)
+    frame = sample_frame(clip, index)
     whole = [d for d in detector.detect(frame) if d.score >= 0.5]
     assert whole, "the frame should hold a plate"
     for d in whole:
@@ -111,7 +101,7 @@ def test_a_window_finds_each_plate_where_the_whole_frame_does(clip: str, index: 
 
 
 def test_a_roi_detector_maps_windows_into_its_crop_and_back() -> None:
-    frame = _frame("gantry_day.mp4", 60)
+    frame = sample_frame("gantry_day.mp4", 60)
     inner = OnnxDetector(DetectorConfig())
     roi = RoiDetector(inner, (0.0, 0.25, 1.0, 1.0))
     whole = [d for d in roi.detect(frame) if d.score >= 0.5]
@@ -122,7 +112,7 @@ def test_a_roi_detector_maps_windows_into_its_crop_and_back() -> None:
 
 
 def test_without_a_focus_model_the_detector_says_it_cannot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    frame = _frame("gantry_day.mp4", 60)
+    frame = sample_frame("gantry_day.mp4", 60)
     assert OnnxDetector(DetectorConfig(focus_model="")).detect_regions(frame, [(900.0, 500.0, 1000.0, 530.0)]) is None
     # A focus file made from other weights beside a copied model: warned about with auto, never used.
     shutil.copy(MODEL, tmp_path / MODEL.name)

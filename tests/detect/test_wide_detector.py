@@ -8,29 +8,19 @@ import logging
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from helpers.clips import sample_frame
 
 from anpr.core.onnx_model import ModelError, file_sha256
 from anpr.detect.config import DetectorConfig
 from anpr.detect.postprocess import box_iou
 from anpr.detect.wide import SOURCE_INPUT_KEY, SOURCE_KEY, mismatch
 from anpr.detect.yolo_onnx import OnnxDetector
-from anpr.types import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "plate-detector.onnx"
 WIDE = ROOT / "models" / "plate-detector-640x384.onnx"
-
-
-def _frame(clip: str, index: int) -> Image:
-    cap = cv2.VideoCapture(str(ROOT / "sample_videos" / clip))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-    ok, frame = cap.read()
-    cap.release()
-    assert ok, f"cannot read frame {index} of {clip}"
-    return np.asarray(frame, dtype=np.uint8)
 
 
 def _boxes(found: list) -> np.ndarray:  # type: ignore[type-arg]
@@ -57,7 +47,7 @@ def test_the_shipped_wide_model_is_stamped_with_the_shipped_model() -> None:
 
 @pytest.mark.parametrize(("clip", "index"), [("gantry_day.mp4", 60), ("patrol.mp4", 120), ("night_ir.mp4", 40)])
 def test_wide_frames_get_the_square_models_boxes(clip: str, index: int) -> None:
-    frame = _frame(clip, index)
+    frame = sample_frame(clip, index)
     wide = OnnxDetector(DetectorConfig(model=str(MODEL)))  # auto: the shipped variant beside the model
     square = OnnxDetector(DetectorConfig(model=str(MODEL), wide_model=""))
     assert (wide.input_w, wide.input_h) == (640, 384) and (square.input_w, square.input_h) == (640, 640)
@@ -69,7 +59,7 @@ def test_wide_frames_get_the_square_models_boxes(clip: str, index: int) -> None:
 
 
 def test_a_narrow_frame_goes_through_the_square_input(caplog: pytest.LogCaptureFixture) -> None:
-    frame = _frame("gantry_day.mp4", 60)
+    frame = sample_frame("gantry_day.mp4", 60)
     h, w = frame.shape[:2]
     narrow = np.ascontiguousarray(frame[:, (w - h * 4 // 3) // 2 : (w + h * 4 // 3) // 2])  # a 4:3 camera
     wide = OnnxDetector(DetectorConfig(model=str(MODEL)))
@@ -123,7 +113,7 @@ def test_a_lane_rois_wide_crop_goes_through_the_shortest_variant_with_the_same_b
 ) -> None:
     """A gantry's roi without the top quarter of a 1080p frame: 1920×810 is as wide as 640×288, so it goes
     through that variant (opened on first use) at the wide model's scale, and finds its plates."""
-    frame = _frame("gantry_day.mp4", 60)
+    frame = sample_frame("gantry_day.mp4", 60)
     crop = np.ascontiguousarray(frame[270:])
     lanes = OnnxDetector(DetectorConfig(model=str(lane_models / MODEL.name)))
     assert (lanes.input_w, lanes.input_h) == (640, 384)
