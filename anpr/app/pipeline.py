@@ -146,8 +146,9 @@ class Pipeline:
             found = self._detect_regions(frame, focus)
             wanted = found is None  # no focus model, or the whole frame is cheaper: it is detected whole
             detections = self.detect(frame) if found is None else found
-        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost);
-        # the image lets the tracker read a detection that looks like another car.
+        # Passages whose consensus is settled are read only every Nth frame (the reader is the second cost),
+        # plates too narrow to read not at all; the image lets the tracker read a detection that looks like
+        # another car.
         settled = tracker.settled(frame.camera_id, detections, frame.captured_at, frame.image)
         observations = [
             Observation(frame.seq, frame.captured_at, det, None if i in settled else self._read(frame, det))

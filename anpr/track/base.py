@@ -59,7 +59,8 @@ class PassageTracker(Protocol):
     def settled(
         self, camera_id: str, detections: Sequence[Detection], at: datetime, image: Image | None = None
     ) -> set[int]:
-        """Indices of `detections` that belong to passages whose consensus is settled and need no read
-        this frame (the pipeline then skips the reader for them: it is the second largest cost). With
-        `image`, a detection that looks unlike its passage's last crop is read (a change of car)."""
+        """Indices of `detections` that need no read this frame (the pipeline then skips the reader for them:
+        it is the second largest cost): those of passages whose consensus is settled, and plates too narrow
+        to read (`min_read_width_px`). With `image`, a detection that looks unlike its passage's last crop is
+        read (a change of car)."""
         ...

@@ -139,17 +139,22 @@ class IouTracker:
     def settled(
         self, camera_id: str, detections: Sequence[Detection], at: datetime, image: Image | None = None
     ) -> set[int]:
+        small = self._too_small(detections)
         tracks = self._open.get(camera_id, [])
         if not tracks or self.config.read_every_confident <= 1:
-            return set()
+            return small
         probes = [Observation(-1, at, d, None) for d in detections]
         looks = [None if image is None else look_of(image, d.box) for d in detections]
         matches, _ = self._match(tracks, probes, at, looks)
-        return {
+        return small | {
             i
             for i, t in matches.items()
             if t.confident_sent and t.reads_to_skip > 0 and self._continues(t, detections[i].box, at, looks[i])
         }
+
+    def _too_small(self, detections: Sequence[Detection]) -> set[int]:
+        least = self.config.min_read_width_px
+        return {i for i, d in enumerate(detections) if d.box[2] - d.box[0] < least}
 
     def open_passages(self, camera_id: str | None = None) -> list[Passage]:
         return [t.passage() for cam, ts in self._open.items() if camera_id in (None, cam) for t in ts]
