@@ -149,9 +149,14 @@ def _summary_table(s: dict[str, Any]) -> str:
             items.append((f"plate {k} (ok rows)", p[k]))
     rel = p.get("calibration") or {}
     if rel:
-        items.append(("expected calibration error (ok rows)", rel["ece"]))
+        floor = ""
+        if "ece_floor" in rel:  # summaries written before the floor was measured have none
+            floor = f"; a calibrated reader: {rel['ece_floor']}, as large in {rel['ece_p']:.0%}"
+        items.append(("expected calibration error (ok rows)", f"{rel['ece']}{floor}"))
         high = rel["high"]
-        items.append((f"reads at confidence >= {high['at']}: n, exact", f"{high['n']}, {high['exact']}"))
+        ci = high.get("exact_ci")
+        within = f" (95 % {ci[0]}–{ci[1]})" if ci else ""
+        items.append((f"reads at confidence >= {high['at']}: n, exact", f"{high['n']}, {high['exact']}{within}"))
     if moto := p.get("moto_misreads"):
         items.append(("car plates read as motorcycles", moto_line(moto).split(": ", 1)[1]))
     for k, v in (s.get("ms") or {}).items():

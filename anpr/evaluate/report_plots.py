@@ -106,7 +106,8 @@ def _plot_reliability(plt: Any, rel: dict[str, Any] | None, path: Path) -> bool:
     ax.set_ylim(0, 1.08)
     ax.set_xlabel("read confidence (bin; number = reads)")
     ax.set_ylabel("exact")
-    ax.set_title(f"reliability (ok rows): ECE {rel['ece']}")
+    floor = f" (a calibrated reader: {rel['ece_floor']})" if "ece_floor" in rel else ""
+    ax.set_title(f"reliability (ok rows): ECE {rel['ece']}{floor}")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
