@@ -38,7 +38,7 @@ def letterbox(image: Image, width: int, height: int) -> tuple[Image, Letterbox]:
         raise ValueError(f"cannot letterbox an empty image of shape {image.shape}")
     lb = letterbox_geometry(w, h, width, height)
     scale = lb.scale
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    new_w, new_h = _resized(w, h, scale)
     # INTER_AREA when shrinking avoids the aliasing that makes small plates' strokes vanish.
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(image, (new_w, new_h), interpolation=interp) if (new_w, new_h) != (w, h) else image
@@ -53,8 +53,12 @@ def letterbox(image: Image, width: int, height: int) -> tuple[Image, Letterbox]:
 def letterbox_geometry(w: int, h: int, width: int, height: int) -> Letterbox:
     """Where `letterbox` puts a w×h image in a width×height input, without resizing it."""
     scale = min(width / w, height / h)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    new_w, new_h = _resized(w, h, scale)
     return Letterbox(scale=scale, pad_x=float((width - new_w) // 2), pad_y=float((height - new_h) // 2))
+
+
+def _resized(w: int, h: int, scale: float) -> tuple[int, int]:
+    return max(1, round(w * scale)), max(1, round(h * scale))
 
 
 def letterbox_window(image: Image, lb: Letterbox, u: int, v: int, width: int, height: int) -> Image | None:

@@ -155,18 +155,14 @@ class OnnxDetector:
         return None
 
     def _open_lane(self, path: Path) -> Net | None:
+        """A lane variant's session, or None (logged) when it is unloadable or made from other weights: a lane
+        file is only ever found beside the model, never configured, so it never stops the start-up."""
         src = ModelSource(path, "", REBUILD_LANE, "detector.model", "detector.sha256")
         try:
-            session, _ = load_model(src, self._settings)
-            net = _net(session, path)
+            return self._open_variant(src, mismatch, False, "", "the wide input serves those crops")
         except ModelError as err:
             log.warning("lane variant not used: %s", err)
             return None
-        why = mismatch(dict(session.get_modelmeta().custom_metadata_map), self._digest, (net.h, net.w))
-        if why is not None:
-            log.warning("lane variant %s not used: %s; %s", path, why, REBUILD_LANE)
-            return None
-        return net
 
     def detect(self, image: Image) -> list[Detection]:
         h, w = image.shape[:2]
