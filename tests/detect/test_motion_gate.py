@@ -14,6 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from helpers.clips import sample_frame
 
 from anpr.app.config import from_dict
 from anpr.app.replay import replay
@@ -25,17 +26,7 @@ CLIP = ROOT / "sample_videos" / "traffic" / "gantry_queue.mp4"
 
 
 def _frames(*indices: int) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(CLIP))
-    out = []
-    try:
-        for i in indices:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, i)
-            ok, frame = cap.read()
-            assert ok, f"frame {i} of {CLIP} could not be decoded"
-            out.append(frame)
-    finally:
-        cap.release()
-    return out
+    return [sample_frame("traffic/gantry_queue.mp4", i) for i in indices]
 
 
 def test_a_still_scene_is_detected_every_idle_every_frames_only() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 onnx = pytest.importorskip("onnx")  # the [test] extra installs it; it is never needed at run time
 
+from helpers.clips import sample_frame  # noqa: E402
 from onnx import ModelProto, TensorProto, helper, numpy_helper  # noqa: E402
 
 from anpr.core.onnx_model import file_sha256  # noqa: E402
@@ -49,13 +50,7 @@ def resized_512(shipped: ModelProto, tmp_path_factory: pytest.TempPathFactory) -
 def _frames() -> list[Image]:
     """The committed test scene and two sample-clip frames with plates (gantry: near, patrol: small)."""
     images = [cv2.imread(str(ROOT / "tests" / "data" / "detector_plate.jpg"))]
-    for clip, index in (("gantry_day.mp4", 60), ("patrol.mp4", 120)):
-        cap = cv2.VideoCapture(str(ROOT / "sample_videos" / clip))
-        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, frame = cap.read()
-        cap.release()
-        assert ok, f"cannot read frame {index} of {clip}"
-        images.append(frame)
+    images += [sample_frame(clip, index) for clip, index in (("gantry_day.mp4", 60), ("patrol.mp4", 120))]
     return [np.asarray(i, dtype=np.uint8) for i in images]
 
 
