@@ -67,8 +67,9 @@ def log_unread(passage: Passage) -> None:
     """Say why a passage that ended sends no event (DEBUG when nothing was read, INFO when a text is dropped)."""
     read = passage.consensus
     if read is None:
-        log.debug("passage %s on %s ended with no plate read (%d detection(s)): no event",
-                  passage.passage_id, passage.camera_id, len(passage.observations))  # fmt: skip
+        widest = max((o.detection.width for o in passage.observations), default=0.0)
+        log.debug("passage %s on %s ended with no plate read (%d detection(s), at most %.0f px wide): no event",
+                  passage.passage_id, passage.camera_id, len(passage.observations), widest)  # fmt: skip
         return
     log.info(
         "passage %s on %s ended with no plate read: the consensus %r has confidence %.3f (no read chose all "

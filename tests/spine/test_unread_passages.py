@@ -101,3 +101,17 @@ def test_a_lone_unsure_read_sends_no_event_but_a_hit_still_alerts(
     events, summary = _replay(frames, tmp_path / "b", listed=("CHJK34",))
     assert [(e["plate"], e["kind"]) for e in events] == [("CHJK34", "hit")]
     assert events[0]["confidence"] < 0.5
+
+
+def test_a_passage_never_read_says_how_wide_its_plate_got(caplog: pytest.LogCaptureFixture) -> None:
+    """A camera whose plates stay under tracker.min_read_width_px reads nothing; the DEBUG line says why."""
+    from helpers.track import at, obs
+
+    from anpr.app.passage_events import log_unread
+    from anpr.types import Passage
+
+    seen = tuple(obs(i, i / 10, (100.0, 50.0, 100.0 + w, 60.0), None) for i, w in enumerate((18.0, 24.0, 27.0)))
+    passage = Passage("cam0-000001", "cam0", at(0), at(0.2), seen, None)
+    with caplog.at_level(logging.DEBUG, logger="anpr.app.passage_events"):
+        log_unread(passage)
+    assert "no plate read (3 detection(s), at most 27 px wide)" in caplog.text
