@@ -22,9 +22,12 @@ from typing import Any
 
 import cv2
 import pytest
+from helpers.track import at, obs
 
 from anpr.app.config import from_dict
+from anpr.app.passage_events import log_unread
 from anpr.app.replay import replay
+from anpr.types import Passage
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "sample_videos" / "traffic" / "parked_row.mp4"
@@ -105,11 +108,6 @@ def test_a_lone_unsure_read_sends_no_event_but_a_hit_still_alerts(
 
 def test_a_passage_never_read_says_how_wide_its_plate_got(caplog: pytest.LogCaptureFixture) -> None:
     """A camera whose plates stay under tracker.min_read_width_px reads nothing; the DEBUG line says why."""
-    from helpers.track import at, obs
-
-    from anpr.app.passage_events import log_unread
-    from anpr.types import Passage
-
     seen = tuple(obs(i, i / 10, (100.0, 50.0, 100.0 + w, 60.0), None) for i, w in enumerate((18.0, 24.0, 27.0)))
     passage = Passage("cam0-000001", "cam0", at(0), at(0.2), seen, None)
     with caplog.at_level(logging.DEBUG, logger="anpr.app.passage_events"):
