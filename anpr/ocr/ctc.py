@@ -127,12 +127,25 @@ def _viterbi(
     b_from = np.full((t_len, n_slots), -1, dtype=np.int16)
     post_from = np.full((t_len, len(lengths)), -1, dtype=np.int16)
     pre = 0.0
-    c = np.full(masks.shape, _NEG, dtype=np.float32)
+    dead = np.full(masks.shape, _NEG, dtype=np.float32)
+    c = dead
     b = np.full(n_slots, _NEG, dtype=np.float32)
     post = np.full(len(lengths), _NEG, dtype=np.float32)
+    # A frame where no character reaches char_floor (about half of them: CTC frames are mostly blank) kills
+    # every C state, so only the skips move on: no path through a dead state can score above _NEG / 2, so
+    # the results are the same and the back-pointers of dead states are never read.
+    alive = np.asarray((emit > _NEG / 2).any(axis=1), dtype=bool)
     for t in range(t_len):
         arg = c.argmax(axis=1)
         best = c[all_rows, arg]
+        if not alive[t]:
+            b_from[t] = np.where(best > b, arg, -1)
+            b = np.maximum(b, best) + mid[t]
+            post_from[t] = np.where(best[lasts] > post, arg[lasts], -1)
+            post = np.maximum(post, best[lasts]) + edge[t]
+            pre = pre + float(edge[t])
+            c = dead
+            continue
         masked = c.copy()
         masked[all_rows, arg] = _NEG
         arg2 = masked.argmax(axis=1)
