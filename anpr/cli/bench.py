@@ -1,4 +1,4 @@
-"""`anpr bench pipeline|live|soak|detector|focus|reader|two-rows|hotlist|outbox|drills|control [--json]`: figures,
+"""`anpr bench pipeline|live|soak|detector|focus|reads|reader|two-rows|hotlist|outbox|drills|control [--json]`: figures,
 printed, never asserted; and `anpr bench wheels`, the release check that the devices install from wheels.
 
 This module has the group and the benches that run models on video; those of the parts that keep state or
@@ -59,6 +59,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     q.add_argument("--every", type=int, default=4, help="every Nth frame of each clip")
     q.set_defaults(func=_focus)
+
+    q = bsub.add_parser("reads", help="the pipeline's reads by plate width against the clips' truth boxes")
+    q.add_argument(
+        "clips",
+        nargs="*",
+        type=Path,
+        default=[Path(f"sample_videos/{c}.mp4") for c in ("night_ir", "patrol", "gantry_day")],
+    )
+    q.add_argument("-c", "--config", help="TOML config file (its cameras are replaced by each clip)")
+    q.set_defaults(func=_reads)
 
     q = bsub.add_parser("reader", help="plate reader accuracy and ms per crop, tesseract as the floor")
     q.add_argument("sets", nargs="*", type=Path, help="labelled folders (default: crops of --video's truth boxes)")
@@ -234,6 +244,18 @@ def _focus(args: argparse.Namespace) -> int:
     try:
         res = bench_focus(args.clips, every=args.every)
     except (ModelError, FileNotFoundError) as err:
+        print(f"anpr bench: {err}", file=sys.stderr)
+        return 2
+    return emit(args, res, format_text(res))
+
+
+def _reads(args: argparse.Namespace) -> int:
+    from anpr.app.config import ConfigError, load
+    from anpr.bench.reads import BenchReadsError, bench_reads, format_text
+
+    try:
+        res = bench_reads(load(args.config), args.clips)
+    except (ConfigError, BenchReadsError) as err:
         print(f"anpr bench: {err}", file=sys.stderr)
         return 2
     return emit(args, res, format_text(res))
