@@ -29,7 +29,10 @@ def observe(track: OpenTrack, frame_seq: int, obs: Observation, image: Image, cf
         if track.confident_sent and track.reads_to_skip > 0:
             track.reads_to_skip -= 1  # this one was skipped on purpose (see `settled`)
         return False
-    track.reads.append((obs.read, min(1.0, obs.detection.width / cfg.full_weight_width_px)))
+    # A read weighs the square of its width's share: `anpr bench reads` finds 30-40 px plates read right 1 time
+    # in 4, 40-60 px 4 in 5, wider ones always; in proportion (0.35 for a 35-px read) far misreads held
+    # exact passages at 0.56-0.86 (squared: the same events on every clip, those passages 0.65-0.90).
+    track.reads.append((obs.read, min(1.0, obs.detection.width / cfg.full_weight_width_px) ** 2))
     result = tally(
         [r for r, _ in track.reads], weights=[w for _, w in track.reads], alternative_weight=cfg.alternative_weight
     )

@@ -329,6 +329,18 @@ def _feed(tracker: IouTracker, reads: list[tuple[str, float]], w: float = 40) ->
     return out
 
 
+def test_far_misreads_do_not_outvote_one_near_read() -> None:
+    """A read weighs the square of its width's share of full_weight_width_px: three reads of a 35-px far plate
+    (right 1 time in 4 at that size, `anpr bench reads`) weigh 3 x 0.1225, one 90-px read 0.81. In proportion
+    (3 x 0.35 against 0.9) the far misreads won."""
+    tracker = IouTracker(TrackerConfig(min_reads=10, confirm_reads=0, full_weight_width_px=100))
+    for i, (width, text) in enumerate(((35.0, "BBCL13"), (35.0, "BBCL13"), (35.0, "BBCL13"), (90.0, "BBCL12"))):
+        box = (300.0 - width / 2, 200.0, 300.0 + width / 2, 200.0 + width / 3)
+        tracker.update("cam1", i, at(i / 10), draw_frame([(box, text)]), [obs(i, i / 10, box, make_read(text))])
+    (passage,) = tracker.flush()
+    assert passage.consensus is not None and passage.consensus.text == "BBCL12"
+
+
 def test_three_sure_reads_in_a_row_confirm_despite_early_misreads() -> None:
     """Far misreads keep the vote share under hit_confidence; the near plate read sure 3 times settles it."""
     early = [("CDPL56", 0.5), ("CDPL56", 0.5), ("GDPL56", 0.5), ("CDPL56", 0.5)]
