@@ -55,7 +55,9 @@ class _RecordingDetector:
         return found
 
 
-class _RecordingReader:
+class RecordingReader:
+    """A reader that appends each (detection, read) it makes to `sink` (the annotator; `anpr bench reads`)."""
+
     def __init__(self, inner: Reader, sink: list[tuple[Detection, PlateRead | None]]) -> None:
         self._inner, self._sink, self.version = inner, sink, inner.version
 
@@ -101,7 +103,7 @@ class Annotator:
         return replace(
             stages,
             detectors={cid: _RecordingDetector(d, self._dets) for cid, d in stages.detectors.items()},
-            reader=_RecordingReader(stages.reader, self._reads),
+            reader=RecordingReader(stages.reader, self._reads),
             make_tracker=tracker_for,
             on_event=on_event,
         )

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from anpr.types import PlateEvent
+from anpr.types import Box, PlateEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,20 @@ def load_truth(path: Path) -> Truth:
         return Truth(str(data["clip"]), float(data["fps"]), int(data["frame_count"]), plates)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise TruthError(f"{path}: not a usable truth sidecar ({err})") from None
+
+
+def truth_boxes(path: Path) -> dict[int, list[tuple[str, Box]]]:
+    """Frame → [(plate text, box in frame px)] from a sidecar's per-frame boxes."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out: dict[int, list[tuple[str, Box]]] = {}
+        for plate in data["plates"]:
+            for b in plate["boxes"]:
+                x1, y1, x2, y2 = (float(v) for v in b["box"])
+                out.setdefault(int(b["frame"]), []).append((str(plate["text"]), (x1, y1, x2, y2)))
+        return out
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise TruthError(f"{path}: not a usable truth sidecar with boxes ({err})") from None
 
 
 def _frame_span(ev: PlateEvent, start: datetime, fps: float) -> range:

@@ -10,7 +10,6 @@ characters as wrong (the figures in models/plate-reader.md were measured this wa
 from __future__ import annotations
 
 import csv
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,11 +51,9 @@ def load_video_crops(video: Path, limit: int = 60) -> list[Sample]:
     """Crops of the boxes in `VIDEO.truth.json`, spread over the clip."""
     import cv2
 
-    truth = json.loads(video.with_suffix(".truth.json").read_text(encoding="utf-8"))
-    wanted: dict[int, list[tuple[str, list[float]]]] = {}
-    for plate in truth["plates"]:
-        for b in plate.get("boxes", []):
-            wanted.setdefault(int(b["frame"]), []).append((plate["text"], b["box"]))
+    from anpr.app.truth import truth_boxes
+
+    wanted = truth_boxes(video.with_suffix(".truth.json"))
     frames = sorted(wanted)
     step = max(1, len(frames) // max(1, limit))
     keep = set(frames[::step])

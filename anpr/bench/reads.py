@@ -8,7 +8,6 @@ settled passage, a plate under `tracker.min_read_width_px`) are not made, so not
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -17,9 +16,8 @@ from typing import Any
 
 from anpr.app.config import AppConfig
 from anpr.app.stages import Stages
-from anpr.ocr.base import Reader
 from anpr.track.boxes import Box, iou
-from anpr.types import Detection, Frame, Image, PlateRead
+from anpr.types import Detection, Frame, PlateRead
 
 EDGES = (30, 40, 60, 100)
 """Width buckets (frame px): <30, 30-40, 40-60, 60-100, >=100."""
@@ -30,16 +28,6 @@ class BenchReadsError(Exception):
     """A clip or its truth sidecar cannot be used; the message says which and why."""
 
 
-class _RecordingReader:
-    def __init__(self, inner: Reader, sink: list[tuple[Detection, PlateRead | None]]) -> None:
-        self._inner, self._sink, self.version = inner, sink, inner.version
-
-    def read(self, image: Image, detection: Detection) -> PlateRead | None:
-        result = self._inner.read(image, detection)
-        self._sink.append((detection, result))
-        return result
-
-
 def bucket(width: float) -> str:
     lo = 0
     for edge in EDGES:
@@ -47,20 +35,6 @@ def bucket(width: float) -> str:
             return f"<{edge}" if lo == 0 else f"{lo}-{edge}"
         lo = edge
     return f">={lo}"
-
-
-def truth_boxes(sidecar: Path) -> dict[int, list[tuple[str, Box]]]:
-    """Frame → [(plate text, box)] from a `.truth.json` sidecar."""
-    try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-        out: dict[int, list[tuple[str, Box]]] = {}
-        for plate in data["plates"]:
-            for b in plate["boxes"]:
-                x1, y1, x2, y2 = (float(v) for v in b["box"])
-                out.setdefault(int(b["frame"]), []).append((str(plate["text"]), (x1, y1, x2, y2)))
-        return out
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise BenchReadsError(f"{sidecar}: not a usable truth sidecar with boxes ({err})") from None
 
 
 def kind_of(read: PlateRead | None, box: Box, truth: list[tuple[str, Box]]) -> str:
@@ -74,38 +48,48 @@ def kind_of(read: PlateRead | None, box: Box, truth: list[tuple[str, Box]]) -> s
 
 def bench_reads(cfg: AppConfig, clips: list[Path]) -> dict[str, Any]:
     """Reads per width bucket and kind, per clip and over all clips (stable keys)."""
-    from anpr.app.build import StartupError, build_pipeline
-    from anpr.app.replay import _video_camera
-
     per_clip: dict[str, dict[str, dict[str, int]]] = {}
     total: Counter[tuple[str, str]] = Counter()
     for clip in clips:
-        sidecar = clip.with_suffix(".truth.json")
-        if not clip.is_file() or not sidecar.is_file():
-            raise BenchReadsError(f"{clip}: needs the clip and its {sidecar.name}")
-        boxes = truth_boxes(sidecar)
-        pending: list[tuple[Detection, PlateRead | None]] = []
-        counts: Counter[tuple[str, str]] = Counter()
-
-        def recording(stages: Stages, sink: list[tuple[Detection, PlateRead | None]] = pending) -> Stages:
-            return replace(stages, reader=_RecordingReader(stages.reader, sink))
-
-        def on_frame(frame: Frame, sink: list[tuple[Detection, PlateRead | None]] = pending,
-                     tally: Counter[tuple[str, str]] = counts, truth: dict[int, list[tuple[str, Box]]] = boxes
-                     ) -> None:  # fmt: skip
-            for det, read in sink:  # the reads this frame's processing asked for
-                tally[(bucket(det.width), kind_of(read, det.box, truth.get(frame.seq, [])))] += 1
-            sink.clear()
-
-        one = _video_camera(cfg, clip).model_copy(update={"inference_workers": 1})
-        try:
-            pipeline = build_pipeline(one, on_event=lambda _ev: None, decorate=recording)
-        except StartupError as err:
-            raise BenchReadsError(f"cannot start the pipeline: {err}") from None
-        pipeline.run(threading.Event(), on_frame=on_frame)
+        counts = _clip_counts(cfg, clip)
         per_clip[clip.name] = _table(counts)
         total.update(counts)
     return {"clips": per_clip, "all": _table(total), "buckets": [bucket(w) for w in (0, *EDGES)]}
+
+
+def _clip_counts(cfg: AppConfig, clip: Path) -> Counter[tuple[str, str]]:
+    """(width bucket, kind) → reads, over one replay of `clip` (one worker, so a frame's reads come before
+    its `on_frame`)."""
+    from anpr.app.annotate import RecordingReader
+    from anpr.app.build import StartupError, build_pipeline
+    from anpr.app.replay import _video_camera
+    from anpr.app.truth import TruthError, truth_boxes
+
+    sidecar = clip.with_suffix(".truth.json")
+    if not clip.is_file() or not sidecar.is_file():
+        raise BenchReadsError(f"{clip}: needs the clip and its {sidecar.name}")
+    try:
+        boxes = truth_boxes(sidecar)
+    except TruthError as err:
+        raise BenchReadsError(str(err)) from None
+    pending: list[tuple[Detection, PlateRead | None]] = []
+    counts: Counter[tuple[str, str]] = Counter()
+
+    def recording(stages: Stages) -> Stages:
+        return replace(stages, reader=RecordingReader(stages.reader, pending))
+
+    def on_frame(frame: Frame) -> None:
+        for det, read in pending:  # the reads this frame's processing asked for
+            counts[(bucket(det.width), kind_of(read, det.box, boxes.get(frame.seq, [])))] += 1
+        pending.clear()
+
+    one = _video_camera(cfg, clip).model_copy(update={"inference_workers": 1})
+    try:
+        pipeline = build_pipeline(one, on_event=lambda _ev: None, decorate=recording)
+    except StartupError as err:
+        raise BenchReadsError(f"cannot start the pipeline: {err}") from None
+    pipeline.run(threading.Event(), on_frame=on_frame)
+    return counts
 
 
 def _table(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:

@@ -18,6 +18,10 @@ from anpr.cli.common import emit
 DEFAULT_PHOTOS = Path("../shared/plates/eval/chile_gate")
 
 
+SAMPLE_CLIPS = [Path(f"sample_videos/{c}.mp4") for c in ("night_ir", "patrol", "gantry_day")]
+"""The clips `bench focus` and `bench reads` take by default: night, a moving car, a gantry."""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="speed and accuracy figures of each part; the aarch64 wheel check")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
@@ -55,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "clips",
         nargs="*",
         type=Path,
-        default=[Path(f"sample_videos/{c}.mp4") for c in ("night_ir", "patrol", "gantry_day")],
+        default=SAMPLE_CLIPS,
     )
     q.add_argument("--every", type=int, default=4, help="every Nth frame of each clip")
     q.set_defaults(func=_focus)
@@ -65,7 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "clips",
         nargs="*",
         type=Path,
-        default=[Path(f"sample_videos/{c}.mp4") for c in ("night_ir", "patrol", "gantry_day")],
+        default=SAMPLE_CLIPS,
     )
     q.add_argument("-c", "--config", help="TOML config file (its cameras are replaced by each clip)")
     q.set_defaults(func=_reads)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from helpers.track import make_read
 
-from anpr.bench.reads import BenchReadsError, bucket, kind_of, truth_boxes
+from anpr.app.truth import TruthError, truth_boxes
+from anpr.bench.reads import bucket, kind_of
 from anpr.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def test_buckets_and_kinds() -> None:
 def test_a_sidecar_without_boxes_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "clip.truth.json"
     bad.write_text(json.dumps({"plates": [{"text": "BBCL12"}]}), encoding="utf-8")
-    with pytest.raises(BenchReadsError, match="not a usable truth sidecar"):
+    with pytest.raises(TruthError, match="not a usable truth sidecar"):
         truth_boxes(bad)
 
 
