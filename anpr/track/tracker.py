@@ -152,7 +152,7 @@ class IouTracker:
 
     def _too_small(self, detections: Sequence[Detection]) -> set[int]:
         least = self.config.min_read_width_px
-        return {i for i, d in enumerate(detections) if d.box[2] - d.box[0] < least}
+        return {i for i, d in enumerate(detections) if d.width < least}
 
     def open_passages(self, camera_id: str | None = None) -> list[Passage]:
         return [t.passage() for cam, ts in self._open.items() if camera_id in (None, cam) for t in ts]
