@@ -19,7 +19,10 @@ from anpr.core.redact import redact
 log = logging.getLogger(__name__)
 
 FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
-TCP_OPTIONS = "rtsp_transport;tcp"
+# fpsprobesize 0: FFmpeg's stream probe otherwise reads 20 frames (0.8 s at 25 fps) to guess a frame rate
+# that nothing here uses (frames are stamped when grabbed), then hands them over in one burst, of which the
+# live queue keeps 3: what passed in the first 0.8 s after every (re)connect was never looked at.
+LIVE_OPTIONS = "rtsp_transport;tcp|fpsprobesize;0"
 
 
 class RtspSource(LiveSource):
@@ -30,7 +33,7 @@ class RtspSource(LiveSource):
         self.url = cfg.uri
         # OpenCV reads its FFmpeg options only from this (process-wide) variable, at open time. An
         # operator's own setting wins; otherwise force TCP (OpenCV's default merely prefers it).
-        os.environ.setdefault(FFMPEG_OPTIONS_ENV, TCP_OPTIONS)
+        os.environ.setdefault(FFMPEG_OPTIONS_ENV, LIVE_OPTIONS)
 
     @property
     def describe(self) -> str:

@@ -17,14 +17,14 @@ def video(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def rtsp_server(tmp_path: Path) -> Iterator[Callable[[], RtspServer]]:
+def rtsp_server(tmp_path: Path) -> Iterator[Callable[..., RtspServer]]:
     reason = gst_rtsp_unusable()
     if reason:
         pytest.skip(reason)
     servers: list[RtspServer] = []
 
-    def make() -> RtspServer:
-        server = RtspServer(free_port(), tmp_path / f"rtsp-{len(servers)}.log")
+    def make(*args: str) -> RtspServer:
+        server = RtspServer(free_port(), tmp_path / f"rtsp-{len(servers)}.log", args)
         servers.append(server)
         server.start()
         return server

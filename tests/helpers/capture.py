@@ -76,8 +76,11 @@ def gst_rtsp_unusable() -> str | None:
 class RtspServer:
     """The real gst-rtsp-server (scripts/rtsp_server.py) as a subprocess on a loopback port."""
 
-    def __init__(self, port: int, log_path: Path) -> None:
+    def __init__(self, port: int, log_path: Path, args: tuple[str, ...] = ()) -> None:
+        """`args`: more of the script's options (`--video CLIP --passthrough`: a clip's own H.264, as a camera
+        encodes it); by default a live 320x240 test pattern at 25 fps."""
         self.port = port
+        self._args = args
         self.url = f"rtsp://127.0.0.1:{port}/cam"
         self._log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -85,7 +88,7 @@ class RtspServer:
     def start(self, timeout_s: float = 15.0) -> None:
         log = self._log_path.open("ab")
         self.proc = subprocess.Popen(
-            [SYSTEM_PYTHON, str(RTSP_SCRIPT), str(self.port)], stdout=subprocess.PIPE, stderr=log
+            [SYSTEM_PYTHON, str(RTSP_SCRIPT), str(self.port), *self._args], stdout=subprocess.PIPE, stderr=log
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout_s
