@@ -14,7 +14,7 @@ import queue
 import shutil
 import subprocess
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -85,7 +85,7 @@ class LocalAlerts:
         self._plates: dict[str, datetime] = {}  # plate -> when it last alerted
         self.repeats = 0
         self._lock = threading.Lock()
-        self.latencies_s: list[float] = []
+        self.latencies_s: deque[float] = deque(maxlen=512)  # the latest: a daemon alerts for months
         self.failures = 0
         self._jobs: queue.Queue[PlateEvent | None] = queue.Queue(maxsize=256)
         self._worker: threading.Thread | None = None

@@ -157,3 +157,13 @@ def test_a_missing_sound_file_is_named(tmp_path: Path, caplog: pytest.LogCapture
     assert "sirena.wav is missing or unreadable" in caplog.text and "uplink.alert_sound" in caplog.text
     assert "no player" not in caplog.text
     alerts.close()
+
+
+def test_alert_latencies_kept_are_bounded() -> None:
+    """A gantry daemon raises hits for months: the latencies kept for the figures are the latest only."""
+    alerts = LocalAlerts(log_line=False)
+    t0 = datetime.now(timezone.utc)
+    for i in range(600):  # a plate each, so none is a repeat; each passage its own
+        alerts.alert(make_event("hit", plate=f"BB{i:04d}", at=t0 + timedelta(microseconds=i)))
+    assert len(alerts.latencies_s) == 512
+    alerts.close()
