@@ -95,7 +95,8 @@ if [ "$skip_venv" = 0 ]; then
   fi
   pipargs=(-q --disable-pip-version-check)
   [ -n "$wheels" ] && pipargs+=(--no-index --find-links "$wheels")
-  "$OPT/venv/bin/python" -m pip install "${pipargs[@]}" --upgrade "$SRC"
+  # constraints.txt: the numpy/onnxruntime/OpenCV the figures were measured with (reads depend on them)
+  "$OPT/venv/bin/python" -m pip install "${pipargs[@]}" -c "$SRC/constraints.txt" --upgrade "$SRC"
   if [ -n "$ort_wheel" ]; then  # JetPack's own build: onnxruntime-gpu with CUDA and TensorRT providers
     "$OPT/venv/bin/python" -m pip uninstall -q -y onnxruntime || true
     "$OPT/venv/bin/python" -m pip install "${pipargs[@]}" "$ort_wheel"

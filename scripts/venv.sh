@@ -10,8 +10,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 spec="."; [ -n "$extras" ] && spec=".[$extras]"
 stamp=".venv/.installed-$(echo "$extras" | tr ',' '-')"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# constraints.txt: the library versions the figures were measured with (reads depend on them).
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e "$spec" >&2
+  .venv/bin/python -m pip install -q -c constraints.txt -e "$spec" >&2
   touch "$stamp"
 fi
