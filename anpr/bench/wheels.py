@@ -4,7 +4,9 @@ compiler on a Pi).
 For Raspberry Pi OS bookworm (aarch64, CPython 3.11) and JetPack 6 (aarch64, CPython 3.10) it runs
 `pip download --only-binary=:all: --platform manylinux..._aarch64 --python-version X --no-deps` for each
 runtime requirement of anpr (the installed package's metadata, or `--pyproject FILE`'s [project]
-dependencies; environment markers honoured per version, extras left out).
+dependencies; environment markers honoured per version, extras left out), at the versions `--constraints
+FILE` pins for that Python (default: `constraints.txt` in the current folder when there is one), since those are
+what `scripts/install.sh` installs.
 Pure-Python wheels count, and so does a requirement published only as an sdist when it builds here to a
 `py3-none-any` wheel (gpsd-py3 and sdnotify: pip builds those on the device without a compiler);
 `--strict` refuses those too. Exit 1 and a list when any requirement has no usable wheel.
@@ -26,6 +28,7 @@ from typing import TextIO
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,10 +47,10 @@ def declared(pyproject: Path | None) -> list[str]:
     return importlib.metadata.requires("anpr") or []
 
 
-def requirements(python: str, deps: list[str]) -> list[Requirement]:
-    """The requirements of `deps` that apply on Linux aarch64 with CPython `python` (no extras)."""
+def _device(python: str) -> dict[str, str]:
+    """The environment markers of Linux aarch64 with CPython `python`."""
     env: dict[str, str] = {str(k): str(v) for k, v in default_environment().items()}
-    env |= {
+    return env | {
         "python_version": python,
         "python_full_version": f"{python}.0",
         "platform_machine": "aarch64",
@@ -56,8 +59,27 @@ def requirements(python: str, deps: list[str]) -> list[Requirement]:
         "implementation_name": "cpython",
         "extra": "",
     }
+
+
+def requirements(python: str, deps: list[str], constraints: Path | None = None) -> list[Requirement]:
+    """The requirements of `deps` that apply on Linux aarch64 with CPython `python` (no extras), narrowed to
+    the versions `constraints` pins there."""
+    env = _device(python)
     reqs = [Requirement(d) for d in deps]
-    return [r for r in reqs if r.marker is None or r.marker.evaluate(env)]
+    reqs = [r for r in reqs if r.marker is None or r.marker.evaluate(env)]
+    if constraints is None:
+        return reqs
+    pins: dict[str, Requirement] = {}
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        spec = line.split("#", 1)[0].strip()  # no marker holds a '#'
+        pin = Requirement(spec) if spec else None
+        if pin is not None and (pin.marker is None or pin.marker.evaluate(env)):
+            pins[canonicalize_name(pin.name)] = pin
+    for r in reqs:
+        pin = pins.get(canonicalize_name(r.name))
+        if pin is not None:
+            r.specifier &= pin.specifier
+    return reqs
 
 
 def download(req: Requirement, python: str, dest: Path) -> tuple[bool, str]:
@@ -91,17 +113,24 @@ def pure_python_sdist(req: Requirement, dest: Path) -> tuple[bool, str]:
 
 
 def check_wheels(
-    pythons: Sequence[str], keep: Path | None, allow_pure_sdist: bool, pyproject: Path | None, out: TextIO
+    pythons: Sequence[str],
+    keep: Path | None,
+    allow_pure_sdist: bool,
+    pyproject: Path | None,
+    out: TextIO,
+    constraints: Path | None = None,
 ) -> list[str]:
     """Download every requirement for each CPython version, reporting each line on `out`; those missing."""
     deps = declared(pyproject)
+    if constraints is not None:
+        print(f"versions pinned by {constraints}", file=out, flush=True)
     missing: list[str] = []
     with tempfile.TemporaryDirectory(prefix="anpr-wheels-") as tmp:
         for python in pythons:
             dest = (keep or Path(tmp)) / f"cp{python.replace('.', '')}"
             dest.mkdir(parents=True, exist_ok=True)
             print(f"== CPython {python}, linux aarch64 ({' / '.join(PLATFORMS)})", file=out, flush=True)
-            for req in requirements(python, deps):
+            for req in requirements(python, deps, constraints):
                 t0 = time.monotonic()
                 ok, detail = download(req, python, dest)
                 if not ok and allow_pure_sdist:

@@ -42,6 +42,11 @@ def add(bsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--keep", type=Path, help="download into this folder and keep the wheels (default: a temp folder)")
     q.add_argument("--pyproject", type=Path, help="read the requirements here (default: the installed anpr's)")
     q.add_argument(
+        "--constraints",
+        type=Path,
+        help="the versions install.sh pins (default: constraints.txt in the current folder, when there is one)",
+    )
+    q.add_argument(
         "--strict",
         dest="allow_pure_sdist",
         action="store_false",
@@ -103,7 +108,13 @@ def _wheels(args: argparse.Namespace) -> int:
         return 2
     pythons = args.python or list(DEFAULT_PYTHONS)
     out = sys.stderr if args.json else sys.stdout  # --json: the one object alone on stdout
-    missing = check_wheels(pythons, args.keep, args.allow_pure_sdist, args.pyproject, out)
+    constraints = args.constraints
+    if constraints is None and Path("constraints.txt").is_file():
+        constraints = Path("constraints.txt")
+    if constraints is not None and not constraints.is_file():
+        print(f"anpr bench: --constraints {constraints}: no such file", file=sys.stderr)
+        return 2
+    missing = check_wheels(pythons, args.keep, args.allow_pure_sdist, args.pyproject, out, constraints)
     text = ("no aarch64 wheel for:\n  " + "\n  ".join(missing)) if missing else (
         f"every runtime requirement has an aarch64 wheel for CPython {', '.join(pythons)}"
     )  # fmt: skip

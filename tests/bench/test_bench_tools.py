@@ -51,3 +51,20 @@ def test_wheels_checks_the_runtime_requirements_per_python() -> None:
     assert "onnxruntime" in names_311 and "pytest" not in names_311 and "ultralytics" not in names_311
     assert names_310 - names_311 == {"tomli"}  # the marker `python_version < '3.11'`, per version
     assert {r.name for r in requirements("3.11", declared(ROOT / "pyproject.toml"))} == names_311
+
+
+def test_wheels_checks_the_versions_the_constraints_pin_per_python() -> None:
+    pytest.importorskip("packaging")
+    from anpr.bench.wheels import declared, requirements
+
+    deps = declared(ROOT / "pyproject.toml")
+    pinned_311 = {r.name: str(r.specifier) for r in requirements("3.11", deps, ROOT / "constraints.txt")}
+    pinned_310 = {r.name: str(r.specifier) for r in requirements("3.10", deps, ROOT / "constraints.txt")}
+    # what install.sh installs on Pi OS (3.11); on JetPack 6 (3.10) numpy and onnxruntime are not pinned
+    assert "==1.32.0" in pinned_311["onnxruntime"] and "==2.4.6" in pinned_311["numpy"]
+    assert "==5.1.0.95" in pinned_311["opencv-python-headless"]
+    assert pinned_310["opencv-python-headless"] == pinned_311["opencv-python-headless"]
+    assert "==" not in pinned_310["onnxruntime"] and "==" not in pinned_310["numpy"]
+    assert pinned_311["paho-mqtt"] == str(
+        next(r for r in requirements("3.11", deps) if r.name == "paho-mqtt").specifier
+    )
