@@ -25,6 +25,26 @@ FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 LIVE_OPTIONS = "rtsp_transport;tcp|fpsprobesize;0"
 
 
+_warned: set[str] = set()
+
+
+def _warn_own_options(options: str) -> None:
+    """Once per value: the operator's FFmpeg options replace ours, and what that costs."""
+    if options in _warned:
+        return
+    _warned.add(options)
+    log.warning(
+        "%s is set (%r): it replaces anpr's %r for every RTSP camera%s",
+        FFMPEG_OPTIONS_ENV,
+        options,
+        LIVE_OPTIONS,
+        ""
+        if "fpsprobesize" in options
+        else "; without fpsprobesize;0 the first ~0.8 s of each (re)connect "
+        "arrives in one burst that the worker mostly drops",
+    )
+
+
 class RtspSource(LiveSource):
     """Newest frames of an RTSP stream; reconnects with capped back-off, never ends on its own."""
 
@@ -33,7 +53,9 @@ class RtspSource(LiveSource):
         self.url = cfg.uri
         # OpenCV reads its FFmpeg options only from this (process-wide) variable, at open time. An
         # operator's own setting wins; otherwise force TCP (OpenCV's default merely prefers it).
-        os.environ.setdefault(FFMPEG_OPTIONS_ENV, LIVE_OPTIONS)
+        options = os.environ.setdefault(FFMPEG_OPTIONS_ENV, LIVE_OPTIONS)
+        if options != LIVE_OPTIONS:
+            _warn_own_options(options)
 
     @property
     def describe(self) -> str:

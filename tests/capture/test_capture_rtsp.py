@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import os
 import threading
 import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import datetime
 
+import pytest
 from helpers.capture import RtspServer
 from helpers.clips import SAMPLE_VIDEOS
 
 from anpr.capture.base import Source
 from anpr.capture.config import CameraConfig
-from anpr.capture.rtsp import RtspSource
+from anpr.capture.rtsp import FFMPEG_OPTIONS_ENV, RtspSource
 from anpr.core.redact import redact
 from anpr.types import Frame
 
@@ -171,3 +174,15 @@ def test_first_frames_after_connect_come_at_the_camera_pace(rtsp_server: Callabl
     gaps = [round((b - a).total_seconds(), 3) for a, b in itertools.pairwise(stamps)]
     # 11 intervals of a 25 fps camera: 0.44 s; a probe burst delivers its frames within a few decode times
     assert sum(gaps) > 0.25, f"the first 12 frames came {gaps} s apart: a burst, not a live stream"
+
+
+def test_an_operators_own_ffmpeg_options_are_kept_and_said(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(FFMPEG_OPTIONS_ENV, "rtsp_transport;udp")
+    with caplog.at_level(logging.WARNING, logger="anpr.capture.rtsp"):
+        RtspSource(rtsp_cfg("rtsp://127.0.0.1:1/cam")).close()
+        RtspSource(rtsp_cfg("rtsp://127.0.0.1:2/cam")).close()
+    assert os.environ[FFMPEG_OPTIONS_ENV] == "rtsp_transport;udp"  # theirs, not ours
+    said = [r.getMessage() for r in caplog.records if FFMPEG_OPTIONS_ENV in r.getMessage()]
+    assert len(said) == 1 and "fpsprobesize;0" in said[0] and "burst" in said[0], said
