@@ -33,6 +33,7 @@ from anpr.bench import stats
 from anpr.bench.broker import BenchError
 from anpr.bench.rtsp import RtspCamera
 from anpr.capture.config import CameraConfig
+from anpr.hotlist.config import HotlistConfig
 from anpr.types import Frame, PlateEvent
 from anpr.uplink.base import AlertSink
 
@@ -101,8 +102,10 @@ def rtsp_config(
         for plate in plates:
             w.writerow([plate, "bench", "bench", 1, "anpr bench", "every truth plate alerts", "false"])
     cam = cfg.cameras[0].model_copy(update={"kind": "rtsp", "uri": url, **camera})
-    hotlist = cfg.hotlist.model_copy(
-        update={"csv": str(workdir / "hotlist.csv"), "db": str(workdir / "hotlist.sqlite")}
+    # The bench's list is that CSV alone: a device config's signed-list sources and trusted keys (paths that
+    # exist on the device: `-c /etc/anpr/anpr.toml` copied to a laptop) would stop the run or fetch a real list.
+    hotlist = HotlistConfig(
+        csv=str(workdir / "hotlist.csv"), db=str(workdir / "hotlist.sqlite"), fuzzy=cfg.hotlist.fuzzy
     )
     return cfg.model_copy(update={"cameras": (cam,), "hotlist": hotlist, "state_dir": str(workdir)}), cam
 
