@@ -138,41 +138,35 @@ def _viterbi(
     for t in range(t_len):
         arg = c.argmax(axis=1)
         best = c[all_rows, arg]
-        if not alive[t]:
-            b_from[t] = np.where(best > b, arg, -1)
-            b = np.maximum(b, best) + mid[t]
-            post_from[t] = np.where(best[lasts] > post, arg[lasts], -1)
-            post = np.maximum(post, best[lasts]) + edge[t]
-            pre = pre + float(edge[t])
-            c = dead
-            continue
-        masked = c.copy()
-        masked[all_rows, arg] = _NEG
-        arg2 = masked.argmax(axis=1)
-        second = masked[all_rows, arg2]
-        # entering slot s with char k straight from slot s-1: its best char unless that is k (CTC merges
-        # repeats, so the same char twice needs a blank between)
-        src = inner_rows - 1
-        from_prev = np.repeat(best[src, None], n_chars, axis=1)
-        prev_idx = np.repeat(arg[src, None], n_chars, axis=1)
-        same = np.arange(len(src)), arg[src]
-        from_prev[same] = second[src]
-        prev_idx[same] = arg2[src]
-        via_blank = b[src, None]
-        enter = np.full_like(c, pre)
-        enter[inner_rows] = np.maximum(from_prev, via_blank)
-        code = np.ones(c.shape, dtype=np.int8)
-        code[inner_rows] = np.where(from_prev > via_blank, 2, 1)
-        stay = c >= enter
-        c_code[t] = np.where(stay, 0, code)
-        c_prev[t, inner_rows] = prev_idx
-        new_c = np.maximum(c, enter) + emit[t] + allowed
+        new_c = dead
+        if alive[t]:  # the C states, from this frame's old skip states
+            masked = c.copy()
+            masked[all_rows, arg] = _NEG
+            arg2 = masked.argmax(axis=1)
+            second = masked[all_rows, arg2]
+            # entering slot s with char k straight from slot s-1: its best char unless that is k (CTC merges
+            # repeats, so the same char twice needs a blank between)
+            src = inner_rows - 1
+            from_prev = np.repeat(best[src, None], n_chars, axis=1)
+            prev_idx = np.repeat(arg[src, None], n_chars, axis=1)
+            same = np.arange(len(src)), arg[src]
+            from_prev[same] = second[src]
+            prev_idx[same] = arg2[src]
+            via_blank = b[src, None]
+            enter = np.full_like(c, pre)
+            enter[inner_rows] = np.maximum(from_prev, via_blank)
+            code = np.ones(c.shape, dtype=np.int8)
+            code[inner_rows] = np.where(from_prev > via_blank, 2, 1)
+            stay = c >= enter
+            c_code[t] = np.where(stay, 0, code)
+            c_prev[t, inner_rows] = prev_idx
+            new_c = np.maximum(c, enter) + emit[t] + allowed
         b_from[t] = np.where(best > b, arg, -1)
-        new_b = np.maximum(b, best) + mid[t]
+        b = np.maximum(b, best) + mid[t]
         post_from[t] = np.where(best[lasts] > post, arg[lasts], -1)
         post = np.maximum(post, best[lasts]) + edge[t]
         pre = pre + float(edge[t])
-        c, b = new_c, new_b
+        c = new_c
     results: list[tuple[float, list[tuple[int, int, int]]]] = []
     for f, (first, last) in enumerate(zip(starts.tolist(), lasts.tolist(), strict=False)):
         end_k = int(c[last].argmax())
