@@ -37,6 +37,10 @@ def bucket(width: float) -> str:
     return f">={lo}"
 
 
+BUCKETS = tuple(bucket(w) for w in (0, *EDGES))
+"""The width buckets' labels, narrowest first."""
+
+
 def kind_of(read: PlateRead | None, box: Box, truth: list[tuple[str, Box]]) -> str:
     owner = max(truth, key=lambda t: iou(box, t[1]), default=None)
     if owner is None or iou(box, owner[1]) <= 0:
@@ -54,7 +58,7 @@ def bench_reads(cfg: AppConfig, clips: list[Path]) -> dict[str, Any]:
         counts = _clip_counts(cfg, clip)
         per_clip[clip.name] = _table(counts)
         total.update(counts)
-    return {"clips": per_clip, "all": _table(total), "buckets": [bucket(w) for w in (0, *EDGES)]}
+    return {"clips": per_clip, "all": _table(total), "buckets": list(BUCKETS)}
 
 
 def _clip_counts(cfg: AppConfig, clip: Path) -> Counter[tuple[str, str]]:
@@ -93,8 +97,7 @@ def _clip_counts(cfg: AppConfig, clip: Path) -> Counter[tuple[str, str]]:
 
 
 def _table(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
-    buckets = [bucket(w) for w in (0, *EDGES)]
-    return {b: {k: counts[(b, k)] for k in KINDS} for b in buckets if any(counts[(b, k)] for k in KINDS)}
+    return {b: {k: counts[(b, k)] for k in KINDS} for b in BUCKETS if any(counts[(b, k)] for k in KINDS)}
 
 
 def format_text(res: dict[str, Any]) -> str:

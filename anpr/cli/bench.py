@@ -22,6 +22,10 @@ SAMPLE_CLIPS = [Path(f"sample_videos/{c}.mp4") for c in ("night_ir", "patrol", "
 """The clips `bench focus` and `bench reads` take by default: night, a moving car, a gantry."""
 
 
+def _clips_argument(q: argparse.ArgumentParser) -> None:
+    q.add_argument("clips", nargs="*", type=Path, default=SAMPLE_CLIPS, help="clips with truth sidecars")
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="speed and accuracy figures of each part; the aarch64 wheel check")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
@@ -55,22 +59,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(func=_detector)
 
     q = bsub.add_parser("focus", help="the focus windows against the whole frame: detections found again")
-    q.add_argument(
-        "clips",
-        nargs="*",
-        type=Path,
-        default=SAMPLE_CLIPS,
-    )
+    _clips_argument(q)
     q.add_argument("--every", type=int, default=4, help="every Nth frame of each clip")
     q.set_defaults(func=_focus)
 
     q = bsub.add_parser("reads", help="the pipeline's reads by plate width against the clips' truth boxes")
-    q.add_argument(
-        "clips",
-        nargs="*",
-        type=Path,
-        default=SAMPLE_CLIPS,
-    )
+    _clips_argument(q)
     q.add_argument("-c", "--config", help="TOML config file (its cameras are replaced by each clip)")
     q.set_defaults(func=_reads)
 
